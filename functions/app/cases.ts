@@ -1,0 +1,108 @@
+// Application: the use cases every route and the timer share. A change is read → pure domain operation →
+// one conditional write; then the effects it owes (timer hand-over, emails) are settled, best effort, with the
+// reconciler as the guarantee for anything a crash interrupts.
+import { ulid } from 'ulid';
+import { caseRepository, CaseExistsError, StaleVersionError } from '../adapters/case-repository.ts';
+import { workflowTimer } from '../adapters/workflow-timer.ts';
+import { getPolicy } from '../commons/config.ts';
+import { logger } from '../commons/observability.ts';
+import type { ChangeContext } from '../domain/change.ts';
+import { NotFoundError, VersionConflictError } from '../domain/errors.ts';
+import type { Actor, CaseRecord } from '../domain/model.ts';
+import { newCase, retimeIfNeeded, type CreateCaseInput } from '../domain/operations.ts';
+import type { z } from 'zod';
+import { deliverOutbox } from '../notifications/outbox.ts';
+
+export type Operation = (c: CaseRecord, ctx: ChangeContext) => CaseRecord;
+
+export interface ChangeOptions {
+  actor: Actor;
+  ifMatch?: number | undefined;
+  idempotencyKey?: string | undefined;
+  /** The timer's own wake-ups keep their execution; every other change hands the timer over when deadlines move. */
+  retime?: boolean;
+  /** Skip the change when the case's timer belongs to another execution (the timer's stale wake-ups). */
+  onlyForTimerVersion?: number;
+}
+
+const MAX_ATTEMPTS = 10;
+
+function context(actor: Actor, idempotencyKey?: string): ChangeContext {
+  return { now: new Date(), actor, policy: getPolicy(), newId: ulid, idempotencyKey };
+}
+
+export async function createCase(id: string, input: z.output<typeof CreateCaseInput>, actor: Actor, idempotencyKey?: string): Promise<CaseRecord> {
+  const c = newCase(id, input, context(actor, idempotencyKey));
+  try {
+    await caseRepository.create(c);
+  } catch (e) {
+    if (e instanceof CaseExistsError) {
+      const existing = await caseRepository.get(id);
+      if (existing) return existing;
+    }
+    throw e;
+  }
+  await settle(c);
+  return c;
+}
+
+export async function getCase(id: string): Promise<CaseRecord> {
+  const c = await caseRepository.get(id);
+  if (!c) throw new NotFoundError(`no case ${id}`);
+  return c;
+}
+
+/**
+ * Apply `op` to the current case with an optimistic lock. With If-Match a lost race is the client's 409; without
+ * it the change is re-applied to the fresh case (the operation re-checks the state), so concurrent actions never
+ * lose an update: each either lands or gets a conflict.
+ * Returns the case before and after; `after === before` when the operation changed nothing.
+ */
+export async function changeCase(id: string, op: Operation, opts: ChangeOptions): Promise<{ before: CaseRecord; after: CaseRecord }> {
+  for (let attempt = 0; ; attempt++) {
+    const before = await getCase(id);
+    if (opts.onlyForTimerVersion !== undefined && before.timer.version !== opts.onlyForTimerVersion) return { before, after: before };
+    if (opts.ifMatch !== undefined && before.version !== opts.ifMatch) {
+      throw new VersionConflictError(`the case is at version ${before.version}, not ${opts.ifMatch}`);
+    }
+    const changed = op(before, context(opts.actor, opts.idempotencyKey));
+    if (changed === before) return { before, after: before };
+    const retimed = opts.retime === false ? changed : retimeIfNeeded(before, changed, getPolicy());
+    const after: CaseRecord = { ...retimed, version: before.version + 1 };
+    try {
+      await caseRepository.replace(after, before.version);
+    } catch (e) {
+      if (!(e instanceof StaleVersionError)) throw e;
+      if (opts.ifMatch !== undefined) throw new VersionConflictError('the case changed while this request was applied; re-read it and retry');
+      if (attempt + 1 >= MAX_ATTEMPTS) throw new VersionConflictError('the case is changing too fast; retry shortly');
+      await new Promise((r) => setTimeout(r, Math.random() * 20 * (attempt + 1)));
+      continue;
+    }
+    await settle(after, before);
+    return { before, after };
+  }
+}
+
+/**
+ * The effects a committed change owes, each idempotent: stop the previous timer, start the current one (its
+ * deterministic name makes a second start a no-op) and confirm it, send owed email. Failures are logged, not
+ * thrown: the change is already safe, and the reconciler finishes whatever is left.
+ */
+export async function settle(after: CaseRecord, before?: CaseRecord): Promise<void> {
+  try {
+    if (before && before.timer.version !== after.timer.version) {
+      await workflowTimer.stop(after.id, before.timer.version, `timer handed to version ${after.timer.version}`);
+    }
+    if (after.timer.pending) {
+      await workflowTimer.start(after.id, after.timer.version);
+      await caseRepository.confirmTimer(after.id, after.timer.version);
+    }
+  } catch (e) {
+    logger.warn('timer hand-over deferred to the reconciler', { caseId: after.id, error: e as Error });
+  }
+  try {
+    await deliverOutbox(after);
+  } catch (e) {
+    logger.warn('email delivery deferred to the reconciler', { caseId: after.id, error: e as Error });
+  }
+}

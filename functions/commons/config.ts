@@ -1,0 +1,21 @@
+// Runtime config: read once at cold start and fail fast, so a misconfigured function never half-works.
+import { parsePolicy, type Policy } from '../domain/policy.ts';
+
+export function requireEnv(name: string): string {
+  const v = process.env[name];
+  if (v === undefined || v === '') throw new Error(`environment variable ${name} is required`);
+  return v;
+}
+
+let policy: Policy | undefined;
+/**
+ * The escalation policy. On AWS it is inlined into each bundle at synth (esbuild `define`), locally the stack
+ * sets the same variable from ESCALATOR_POLICY; either way it is validated once per cold start.
+ */
+export function getPolicy(): Policy {
+  policy ??= parsePolicy(JSON.parse(requireEnv('ESCALATOR_POLICY_JSON')), 'ESCALATOR_POLICY_JSON');
+  return policy;
+}
+
+export const tableName = (): string => requireEnv('TABLE_NAME');
+export const stateMachineArn = (): string => requireEnv('STATE_MACHINE_ARN');

@@ -1,0 +1,46 @@
+// Customer links (the survey): HMAC-signed, expiring, bound to one case and one purpose. Single use is enforced
+// by the change they make (a case takes one rating), so a replayed link changes nothing.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { InvalidLinkError } from '../domain/errors.ts';
+
+export type LinkPurpose = 'feedback';
+
+interface LinkClaims {
+  c: string; // case id
+  p: LinkPurpose;
+  e: number; // expiry, epoch seconds
+}
+
+function sign(body: string, key: string): string {
+  return createHmac('sha256', key).update(body).digest('base64url');
+}
+
+export function signLink(caseId: string, purpose: LinkPurpose, expiresAt: Date, key: string): string {
+  const body = Buffer.from(JSON.stringify({ c: caseId, p: purpose, e: Math.floor(expiresAt.getTime() / 1000) } satisfies LinkClaims)).toString('base64url');
+  return `${body}.${sign(body, key)}`;
+}
+
+/** The case the link is for, if it is intact, unexpired and for this purpose; otherwise InvalidLinkError. */
+export function verifyLink(token: string, purpose: LinkPurpose, key: string, now = new Date()): string {
+  const [body, mac, ...rest] = token.split('.');
+  if (!body || !mac || rest.length) throw new InvalidLinkError('this link is not valid');
+  const expected = Buffer.from(sign(body, key));
+  const given = Buffer.from(mac);
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw new InvalidLinkError('this link is not valid');
+  let claims: Partial<LinkClaims>;
+  try {
+    claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Partial<LinkClaims>;
+  } catch {
+    throw new InvalidLinkError('this link is not valid');
+  }
+  if (claims.p !== purpose || typeof claims.c !== 'string' || typeof claims.e !== 'number') throw new InvalidLinkError('this link is not valid');
+  if (claims.e * 1000 < now.getTime()) throw new InvalidLinkError('this link has expired');
+  return claims.c;
+}
+
+/** The signing key: injected by the stack (a generated secret in the data folder locally, SSM on AWS). */
+export function linkSigningKey(): string {
+  const key = process.env['LINK_SIGNING_KEY'];
+  if (!key || key.length < 32) throw new Error('LINK_SIGNING_KEY (at least 32 characters) is required');
+  return key;
+}

@@ -1,0 +1,35 @@
+// Domain: how every change is recorded — timeline events appended, the notifications they owe queued.
+import type { Policy } from './policy.ts';
+import type { Actor, CaseRecord, TimelineEvent } from './model.ts';
+import { notificationsFor } from './notifications.ts';
+
+export interface ChangeContext {
+  now: Date;
+  actor: Actor;
+  policy: Policy;
+  /** Unique, sortable ids for events and compensations (ULIDs in production, a counter in tests). */
+  newId: () => string;
+  idempotencyKey?: string | undefined;
+}
+
+export const systemActor: Actor = { kind: 'system', id: 'escalation-timer' };
+
+export type NewEvent = Omit<TimelineEvent, 'id' | 'at' | 'actor'>;
+
+/**
+ * The case after a change: `next` with the events appended to the timeline, the emails those events owe put
+ * in the outbox, and `updatedAt` moved. The timeline is append-only: events are never rewritten.
+ */
+export function appendEvents(before: CaseRecord, next: CaseRecord, ctx: ChangeContext, events: NewEvent[]): CaseRecord {
+  const at = ctx.now.toISOString();
+  const full: TimelineEvent[] = events.map((e) => ({
+    id: ctx.newId(),
+    at,
+    actor: ctx.actor,
+    ...e,
+    ...(ctx.idempotencyKey ? { idempotencyKey: ctx.idempotencyKey } : {}),
+  }));
+  const result: CaseRecord = { ...next, updatedAt: at, timeline: [...before.timeline, ...full] };
+  const owed = full.flatMap((e) => notificationsFor(e, before, result, ctx.policy));
+  return { ...result, outbox: [...before.outbox, ...owed] };
+}

@@ -1,0 +1,126 @@
+// Domain: the case and its parts as zod schemas; the TypeScript types come from them.
+import { z } from 'zod';
+
+export const Priority = z.enum(['P1', 'P2', 'P3', 'P4']).describe('P1 is the most urgent');
+export const Level = z.enum(['L0', 'L1', 'L2', 'L3']).describe('L0 frontline, L1 senior agent, L2 specialist/manager, L3 executive');
+export const Status = z.enum(['OPEN', 'PAUSED', 'RESOLVED', 'CLOSED']);
+export const Tier = z.enum(['standard', 'gold', 'platinum']);
+export const DepartmentName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,39}$/, 'lower-case letters, digits and dashes, starting with a letter');
+export const CompensationKind = z.enum(['refund', 'credit', 'replacement', 'other']);
+export const CompensationStatus = z.enum(['APPROVED', 'PENDING_APPROVAL']);
+export const Visibility = z.enum(['internal', 'public']);
+
+export type Priority = z.infer<typeof Priority>;
+export type Level = z.infer<typeof Level>;
+export type Status = z.infer<typeof Status>;
+export type Tier = z.infer<typeof Tier>;
+
+export const LEVELS: readonly Level[] = Level.options;
+export const TOP_LEVEL: Level = 'L3';
+export function levelIndex(level: Level): number {
+  return LEVELS.indexOf(level);
+}
+export function nextLevel(level: Level): Level | undefined {
+  return LEVELS[levelIndex(level) + 1];
+}
+
+export const Customer = z.strictObject({
+  id: z.string().trim().min(1).max(128),
+  email: z.email().max(254),
+  name: z.string().trim().min(1).max(200).optional(),
+  tier: Tier.default('standard'),
+  lifetimeValue: z.number().finite().nonnegative().max(1e12).optional(),
+});
+export type Customer = z.infer<typeof Customer>;
+
+/** Who did something: an API client (from its token), the workflow, or the customer (survey link). */
+export const Actor = z.object({
+  kind: z.enum(['client', 'system', 'customer']),
+  id: z.string(),
+});
+export type Actor = z.infer<typeof Actor>;
+
+export const Sla = z.object({
+  levelStartedAt: z.string().describe('when the current level\'s time budget started'),
+  levelDueAt: z.string().describe('when the current level\'s time budget ends (while paused: when it would end had the pause not started)'),
+  closeBy: z.string().describe('the close-by deadline (30 days after creation by default)'),
+  pausedAt: z.string().optional(),
+  warned: z.boolean().describe('the pre-breach warning for the current level has been sent'),
+  breached: z.boolean().describe('the top level\'s time budget ran out'),
+  overdue: z.boolean().describe('the close-by deadline passed while the case was unresolved'),
+});
+export type Sla = z.infer<typeof Sla>;
+
+export const Compensation = z.object({
+  id: z.string(),
+  kind: CompensationKind,
+  amount: z.number(),
+  currency: z.string(),
+  note: z.string().optional(),
+  status: CompensationStatus,
+  offeredBy: Actor,
+  offeredAt: z.string(),
+  authorityLimit: z.number().describe('what the offering level could approve alone for this customer'),
+  approvedBy: Actor.optional(),
+  approvedAt: z.string().optional(),
+});
+export type Compensation = z.infer<typeof Compensation>;
+
+export const Feedback = z.object({
+  rating: z.number().int().min(1).max(5),
+  comment: z.string().optional(),
+  at: z.string(),
+});
+export type Feedback = z.infer<typeof Feedback>;
+
+export const TimelineEvent = z.object({
+  id: z.string(),
+  at: z.string(),
+  actor: Actor,
+  type: z.string().describe('e.g. created, escalated, transferred, commented, paused, resumed, resolved, reopened, closed, sla.warning, sla.breached, sla.overdue, compensation.offered, compensation.approved, feedback.received, followed-up, email.sent, email.failed'),
+  summary: z.string().optional(),
+  changes: z.record(z.string(), z.object({ before: z.unknown(), after: z.unknown() })).optional(),
+  data: z.record(z.string(), z.unknown()).optional(),
+  idempotencyKey: z.string().optional(),
+});
+export type TimelineEvent = z.infer<typeof TimelineEvent>;
+
+/** A notification the change owes: written in the same conditional write as the change, sent afterwards. */
+export interface OutboxEntry {
+  /** Deterministic per (case, milestone, recipient): the email's idempotency key. */
+  key: string;
+  template: string;
+  to: string;
+  audience: 'customer' | 'internal';
+  eventId: string;
+}
+
+/** The case as stored: the public fields plus its timeline, owed notifications and timer bookkeeping. */
+export interface CaseRecord {
+  id: string;
+  status: Status;
+  priority: Priority;
+  level: Level;
+  department: string;
+  category?: string;
+  customer: Customer;
+  subject: string;
+  description: string;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+  sla: Sla;
+  resolution?: string;
+  resolvedAt?: string;
+  closedAt?: string;
+  feedback?: Feedback;
+  /** The level the case held when it was resolved, so a reopen returns to it. */
+  reopenCount: number;
+  compensations: Compensation[];
+  timeline: TimelineEvent[];
+  outbox: OutboxEntry[];
+  /** Which workflow execution owns the case's timer (`<id>-v<version>`); pending until its start is confirmed. */
+  timer: { version: number; pending: boolean };
+}

@@ -1,0 +1,57 @@
+// Domain: which emails each timeline event owes, to whom. Rendering and sending live in functions/notifications.
+import { managersFor, type Policy } from './policy.ts';
+import type { CaseRecord, OutboxEntry, TimelineEvent } from './model.ts';
+
+/** Email templates, one per milestone. Customer templates never include internal notes. */
+export type TemplateName =
+  | 'acknowledgement'
+  | 'status-update'
+  | 'public-comment'
+  | 'resolution'
+  | 'overdue-apology'
+  | 'follow-up'
+  | 'escalation-alert'
+  | 'breach-warning'
+  | 'breach-alert'
+  | 'overdue-alert'
+  | 'approval-request';
+
+/**
+ * The emails an event owes. Each entry's key is unique per (case, milestone, recipient): the event id is the
+ * milestone, so a retried step that re-reads the same event can never owe the same email twice.
+ */
+export function notificationsFor(e: TimelineEvent, before: CaseRecord, after: CaseRecord, policy: Policy): OutboxEntry[] {
+  const customer = (template: TemplateName): OutboxEntry[] => [entry(after, e, template, after.customer.email, 'customer')];
+  const managers = (template: TemplateName): OutboxEntry[] =>
+    managersFor(policy, after.level, after.department).map((to) => entry(after, e, template, to, 'internal'));
+
+  switch (e.type) {
+    case 'created':
+      return customer('acknowledgement');
+    case 'escalated':
+    case 'transferred':
+      return [...customer('status-update'), ...managers('escalation-alert')];
+    case 'reopened':
+      return [...customer('status-update'), ...managers('escalation-alert')];
+    case 'commented':
+      return e.data?.['visibility'] === 'public' ? customer('public-comment') : [];
+    case 'resolved':
+      return customer('resolution');
+    case 'sla.warning':
+      return managers('breach-warning');
+    case 'sla.breached':
+      return managers('breach-alert');
+    case 'sla.overdue':
+      return [...customer('overdue-apology'), ...managers('overdue-alert')];
+    case 'followed-up':
+      return before.feedback ? [] : customer('follow-up');
+    case 'compensation.offered':
+      return e.data?.['status'] === 'PENDING_APPROVAL' ? managers('approval-request') : [];
+    default:
+      return [];
+  }
+}
+
+function entry(c: CaseRecord, e: TimelineEvent, template: TemplateName, to: string, audience: OutboxEntry['audience']): OutboxEntry {
+  return { key: `${c.id}/${e.id}/${template}/${to.toLowerCase()}`, template, to, audience, eventId: e.id };
+}

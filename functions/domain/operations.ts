@@ -1,0 +1,315 @@
+// Domain: what people do to a case — create, escalate, transfer, comment, compensate, pause, resolve… — as pure
+// functions of (case, input, context). Each checks the case's state, throws a typed error when the action does not
+// fit, and returns the changed case with its timeline events and owed emails.
+import { z } from 'zod';
+import { appendEvents, type ChangeContext } from './change.ts';
+import { ConflictError, NotFoundError, ValidationError } from './errors.ts';
+import { addMs } from './duration.ts';
+import {
+  CompensationKind,
+  Customer,
+  DepartmentName,
+  Level,
+  levelIndex,
+  Priority,
+  Visibility,
+  type CaseRecord,
+  type Compensation,
+  type Level as LevelT,
+} from './model.ts';
+import { isKnownDepartment, type Policy } from './policy.ts';
+import { routeCase } from './routing.ts';
+import { initialSla, nextWakeUp, restartLevelBudget } from './sla.ts';
+
+const Text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max);
+
+// ---- inputs (validated at the edge; the same schemas feed the OpenAPI document) ----
+export const CreateCaseInput = z.strictObject({
+  customer: Customer,
+  subject: Text(200),
+  description: Text(10_000),
+  priority: Priority.default('P3'),
+  category: z.string().trim().toLowerCase().min(1).max(64).optional().describe('routes the case to a department (e.g. refund → billing)'),
+});
+export type CreateCaseInput = z.input<typeof CreateCaseInput>;
+
+export const EscalationInput = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('hierarchical'), summary: Text(2_000), toLevel: Level.optional() }),
+  z.strictObject({ kind: z.literal('functional'), summary: Text(2_000), toDepartment: DepartmentName }),
+]);
+export type EscalationInput = z.infer<typeof EscalationInput>;
+
+export const CommentInput = z.strictObject({ body: Text(10_000), visibility: Visibility });
+export type CommentInput = z.infer<typeof CommentInput>;
+
+export const CompensationInput = z.strictObject({
+  kind: CompensationKind,
+  amount: z.number().finite().positive().max(1e9),
+  currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO-4217 code such as USD'),
+  note: z.string().trim().max(2_000).optional(),
+});
+export type CompensationInput = z.infer<typeof CompensationInput>;
+
+export const ResolveInput = z.strictObject({ resolution: Text(10_000) });
+export const ReasonInput = z.strictObject({ reason: z.string().trim().max(2_000).optional() });
+export const FeedbackInput = z.strictObject({
+  rating: z.coerce.number().int().min(1).max(5),
+  comment: z.string().trim().max(2_000).optional(),
+});
+export const PriorityChangeInput = z.strictObject({ priority: Priority, summary: Text(2_000) });
+
+// ---- creation ----
+export function newCase(id: string, raw: z.output<typeof CreateCaseInput>, ctx: ChangeContext): CaseRecord {
+  const at = ctx.now.toISOString();
+  const route = routeCase(raw, ctx.policy);
+  const empty: CaseRecord = {
+    id,
+    status: 'OPEN',
+    priority: raw.priority,
+    level: route.level,
+    department: route.department,
+    ...(raw.category ? { category: raw.category } : {}),
+    customer: raw.customer,
+    subject: raw.subject,
+    description: raw.description,
+    createdAt: at,
+    updatedAt: at,
+    version: 1,
+    sla: initialSla(at, raw.priority, route.level, route.department, ctx.policy),
+    reopenCount: 0,
+    compensations: [],
+    timeline: [],
+    outbox: [],
+    timer: { version: 1, pending: true },
+  };
+  return appendEvents(empty, empty, ctx, [
+    {
+      type: 'created',
+      summary: `Opened at ${route.level} in ${route.department}${route.reasons.length ? ` (${route.reasons.join('; ')})` : ''}.`,
+      data: { level: route.level, department: route.department, priority: raw.priority },
+    },
+  ]);
+}
+
+// ---- state guards ----
+function requireStatus(c: CaseRecord, allowed: CaseRecord['status'][], action: string): void {
+  if (!allowed.includes(c.status)) {
+    throw new ConflictError(`cannot ${action} a case that is ${c.status}; allowed when ${allowed.join(' or ')}`);
+  }
+}
+
+// ---- escalation ----
+export function escalate(c: CaseRecord, input: EscalationInput, ctx: ChangeContext): CaseRecord {
+  requireStatus(c, ['OPEN', 'PAUSED'], 'escalate');
+  return input.kind === 'hierarchical' ? escalateLevel(c, input.toLevel, input.summary, ctx) : transfer(c, input.toDepartment, input.summary, ctx);
+}
+
+function escalateLevel(c: CaseRecord, toLevel: LevelT | undefined, summary: string, ctx: ChangeContext): CaseRecord {
+  const from = levelIndex(c.level);
+  const target = toLevel ?? Level.options[from + 1];
+  if (!target) throw new ConflictError(`the case is already at the top level ${c.level}`);
+  if (levelIndex(target) <= from) {
+    throw new ConflictError(`escalation goes up only: the case is at ${c.level}, ${target} is not above it`);
+  }
+  const moved: CaseRecord = { ...c, level: target };
+  const now = ctx.now.toISOString();
+  const next = { ...moved, sla: restartLevelBudget(moved, now, ctx.policy) };
+  return appendEvents(c, next, ctx, [
+    {
+      type: 'escalated',
+      summary,
+      changes: { level: { before: c.level, after: target }, 'sla.levelDueAt': { before: c.sla.levelDueAt, after: next.sla.levelDueAt } },
+      data: { kind: 'hierarchical', automatic: false },
+    },
+  ]);
+}
+
+function transfer(c: CaseRecord, toDepartment: string, summary: string, ctx: ChangeContext): CaseRecord {
+  if (!isKnownDepartment(ctx.policy, toDepartment)) {
+    throw new ValidationError('unknown department', [
+      { path: 'toDepartment', message: `unknown department "${toDepartment}"; known: ${Object.keys(ctx.policy.departments).join(', ')}` },
+    ]);
+  }
+  if (toDepartment === c.department) throw new ConflictError(`the case is already in ${toDepartment}`);
+  const moved: CaseRecord = { ...c, department: toDepartment };
+  const next = { ...moved, sla: restartLevelBudget(moved, ctx.now.toISOString(), ctx.policy) };
+  return appendEvents(c, next, ctx, [
+    {
+      type: 'transferred',
+      summary,
+      changes: { department: { before: c.department, after: toDepartment }, 'sla.levelDueAt': { before: c.sla.levelDueAt, after: next.sla.levelDueAt } },
+      data: { kind: 'functional' },
+    },
+  ]);
+}
+
+export function changePriority(c: CaseRecord, input: z.infer<typeof PriorityChangeInput>, ctx: ChangeContext): CaseRecord {
+  requireStatus(c, ['OPEN', 'PAUSED'], 'change the priority of');
+  if (input.priority === c.priority) throw new ConflictError(`the case is already ${c.priority}`);
+  // The current level keeps the time it has used; only its budget changes.
+  const moved: CaseRecord = { ...c, priority: input.priority };
+  const restarted = restartLevelBudget(moved, c.sla.levelStartedAt, ctx.policy);
+  const next = { ...moved, sla: { ...restarted, levelStartedAt: c.sla.levelStartedAt, warned: c.sla.warned } };
+  return appendEvents(c, next, ctx, [
+    {
+      type: 'priority.changed',
+      summary: input.summary,
+      changes: { priority: { before: c.priority, after: input.priority }, 'sla.levelDueAt': { before: c.sla.levelDueAt, after: next.sla.levelDueAt } },
+    },
+  ]);
+}
+
+// ---- comments ----
+export function comment(c: CaseRecord, input: CommentInput, ctx: ChangeContext): CaseRecord {
+  if (c.status === 'CLOSED') throw new ConflictError('cannot comment on a CLOSED case; reopen it first');
+  return appendEvents(c, c, ctx, [{ type: 'commented', summary: input.body, data: { visibility: input.visibility } }]);
+}
+
+// ---- pause / resume ----
+export function pause(c: CaseRecord, input: { reason?: string | undefined }, ctx: ChangeContext): CaseRecord {
+  requireStatus(c, ['OPEN'], 'pause');
+  const at = ctx.now.toISOString();
+  const next: CaseRecord = { ...c, status: 'PAUSED', sla: { ...c.sla, pausedAt: at } };
+  return appendEvents(c, next, ctx, [
+    { type: 'paused', summary: input.reason ?? 'Waiting on the customer; the SLA clock is stopped.', changes: { status: { before: 'OPEN', after: 'PAUSED' } } },
+  ]);
+}
+
+/** The clock restarts with the time that was left: the level's deadlines move by the length of the pause. */
+export function resume(c: CaseRecord, input: { reason?: string | undefined }, ctx: ChangeContext): CaseRecord {
+  requireStatus(c, ['PAUSED'], 'resume');
+  const next: CaseRecord = { ...c, status: 'OPEN', sla: unpausedSla(c, ctx.now) };
+  return appendEvents(c, next, ctx, [
+    {
+      type: 'resumed',
+      summary: input.reason ?? 'The SLA clock is running again.',
+      changes: { status: { before: 'PAUSED', after: 'OPEN' }, 'sla.levelDueAt': { before: c.sla.levelDueAt, after: next.sla.levelDueAt } },
+    },
+  ]);
+}
+
+function unpausedSla(c: CaseRecord, now: Date): CaseRecord['sla'] {
+  const { pausedAt, ...rest } = c.sla;
+  if (!pausedAt) return rest;
+  const paused = Math.max(0, now.getTime() - Date.parse(pausedAt));
+  return { ...rest, levelStartedAt: addMs(rest.levelStartedAt, paused), levelDueAt: addMs(rest.levelDueAt, paused) };
+}
+
+// ---- resolve / reopen / close ----
+export function resolve(c: CaseRecord, input: { resolution: string }, ctx: ChangeContext): CaseRecord {
+  requireStatus(c, ['OPEN', 'PAUSED'], 'resolve');
+  const at = ctx.now.toISOString();
+  const next: CaseRecord = { ...c, status: 'RESOLVED', resolution: input.resolution, resolvedAt: at, sla: unpausedSla(c, ctx.now) };
+  return appendEvents(c, next, ctx, [
+    { type: 'resolved', summary: input.resolution, changes: { status: { before: c.status, after: 'RESOLVED' } } },
+  ]);
+}
+
+/** A reopened case returns to the level it had, with a fresh budget there, and counts as a repeat escalation. */
+export function reopen(c: CaseRecord, input: { reason?: string | undefined }, ctx: ChangeContext): CaseRecord {
+  requireStatus(c, ['RESOLVED', 'CLOSED'], 'reopen');
+  const { resolution: _r, resolvedAt: _ra, closedAt: _ca, ...rest } = c;
+  const reopened: CaseRecord = { ...rest, status: 'OPEN', reopenCount: c.reopenCount + 1 };
+  const next = { ...reopened, sla: restartLevelBudget(reopened, ctx.now.toISOString(), ctx.policy) };
+  return appendEvents(c, next, ctx, [
+    {
+      type: 'reopened',
+      summary: input.reason ?? `Reopened at ${c.level}.`,
+      changes: { status: { before: c.status, after: 'OPEN' } },
+      data: { reopenCount: next.reopenCount },
+    },
+  ]);
+}
+
+export function close(c: CaseRecord, input: { reason?: string | undefined }, ctx: ChangeContext): CaseRecord {
+  requireStatus(c, ['RESOLVED'], 'close');
+  const next: CaseRecord = { ...c, status: 'CLOSED', closedAt: ctx.now.toISOString() };
+  return appendEvents(c, next, ctx, [
+    { type: 'closed', summary: input.reason ?? 'Closed by a manager.', changes: { status: { before: c.status, after: 'CLOSED' } } },
+  ]);
+}
+
+// ---- compensation ----
+/**
+ * What the case's current level may approve alone for this customer: the level's authority times the tier's
+ * multiplier, and never more than the policy's share of the customer's lifetime value when that is known.
+ */
+export function authorityLimit(c: CaseRecord, policy: Policy): number {
+  const { authority, tierMultiplier, lifetimeValueShare } = policy.compensation;
+  const byLevel = authority[c.level] * tierMultiplier[c.customer.tier];
+  const ltv = c.customer.lifetimeValue;
+  if (lifetimeValueShare === null || ltv === undefined) return byLevel;
+  return Math.min(byLevel, Math.max(authority.L0, lifetimeValueShare * ltv));
+}
+
+export function offerCompensation(c: CaseRecord, input: CompensationInput, ctx: ChangeContext): CaseRecord {
+  if (c.status === 'CLOSED') throw new ConflictError('cannot offer compensation on a CLOSED case');
+  if (input.currency !== ctx.policy.compensation.currency) {
+    throw new ValidationError('unsupported currency', [
+      { path: 'currency', message: `authority limits are set in ${ctx.policy.compensation.currency}; offer in that currency` },
+    ]);
+  }
+  const limit = authorityLimit(c, ctx.policy);
+  const at = ctx.now.toISOString();
+  const approved = input.amount <= limit;
+  const offer: Compensation = {
+    id: ctx.newId(),
+    kind: input.kind,
+    amount: input.amount,
+    currency: input.currency,
+    ...(input.note ? { note: input.note } : {}),
+    status: approved ? 'APPROVED' : 'PENDING_APPROVAL',
+    offeredBy: ctx.actor,
+    offeredAt: at,
+    authorityLimit: limit,
+    ...(approved ? { approvedBy: ctx.actor, approvedAt: at } : {}),
+  };
+  const next: CaseRecord = { ...c, compensations: [...c.compensations, offer] };
+  return appendEvents(c, next, ctx, [
+    {
+      type: 'compensation.offered',
+      summary: `${input.kind} of ${input.amount} ${input.currency}${approved ? ', within the level\'s authority' : `, above the ${c.level} authority of ${limit} ${input.currency}: waits for a manager`}.`,
+      data: { compensationId: offer.id, status: offer.status, amount: input.amount, currency: input.currency, authorityLimit: limit },
+    },
+  ]);
+}
+
+export function approveCompensation(c: CaseRecord, compensationId: string, ctx: ChangeContext): CaseRecord {
+  const offer = c.compensations.find((o) => o.id === compensationId);
+  if (!offer) throw new NotFoundError(`no compensation ${compensationId} on case ${c.id}`);
+  if (offer.status !== 'PENDING_APPROVAL') throw new ConflictError(`compensation ${compensationId} is already ${offer.status}`);
+  const at = ctx.now.toISOString();
+  const approved: Compensation = { ...offer, status: 'APPROVED', approvedBy: ctx.actor, approvedAt: at };
+  const next: CaseRecord = { ...c, compensations: c.compensations.map((o) => (o.id === compensationId ? approved : o)) };
+  return appendEvents(c, next, ctx, [
+    {
+      type: 'compensation.approved',
+      summary: `Approved ${offer.kind} of ${offer.amount} ${offer.currency}.`,
+      data: { compensationId },
+      changes: { [`compensations.${compensationId}.status`]: { before: offer.status, after: 'APPROVED' } },
+    },
+  ]);
+}
+
+// ---- feedback (from the customer's survey link) ----
+export function recordFeedback(c: CaseRecord, input: { rating: number; comment?: string | undefined }, ctx: ChangeContext): CaseRecord {
+  requireStatus(c, ['RESOLVED', 'CLOSED'], 'rate');
+  if (c.feedback) throw new ConflictError('this case has already been rated');
+  const at = ctx.now.toISOString();
+  const next: CaseRecord = { ...c, feedback: { rating: input.rating, ...(input.comment ? { comment: input.comment } : {}), at } };
+  return appendEvents(c, next, ctx, [
+    { type: 'feedback.received', summary: `Customer rated ${input.rating}/5.`, data: { rating: input.rating, ...(input.comment ? { comment: input.comment } : {}) } },
+  ]);
+}
+
+// ---- timer bookkeeping ----
+/**
+ * A change that moves the next wake-up (or ends the need for one) hands the timer to a new workflow execution:
+ * the version goes up, so the old execution exits at its next wake-up even if stopping it fails.
+ */
+export function retimeIfNeeded(before: CaseRecord, after: CaseRecord, policy: Policy): CaseRecord {
+  const was = nextWakeUp(before, policy);
+  const now = nextWakeUp(after, policy);
+  if (was === now) return after;
+  return { ...after, timer: { version: before.timer.version + 1, pending: now !== null } };
+}

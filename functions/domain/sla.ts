@@ -1,0 +1,159 @@
+// Domain: deadlines and the timer's decisions — what is due at `now`, and when the case next needs waking.
+import { addMs } from './duration.ts';
+import { closeByMs, followUpMs, levelBudgetMs, type Policy } from './policy.ts';
+import { levelIndex, nextLevel, TOP_LEVEL, type CaseRecord, type Level, type Priority, type Sla } from './model.ts';
+import { appendEvents, type ChangeContext, systemActor } from './change.ts';
+
+/** The SLA of a new case: the starting level's budget from now, and the close-by deadline. */
+export function initialSla(createdAt: string, priority: Priority, level: Level, department: string, policy: Policy): Sla {
+  return {
+    levelStartedAt: createdAt,
+    levelDueAt: addMs(createdAt, levelBudgetMs(policy, priority, level, department)),
+    closeBy: addMs(createdAt, closeByMs(policy)),
+    warned: false,
+    breached: false,
+    overdue: false,
+  };
+}
+
+/** Start a fresh budget for the case's (new) level or department at `startAt`, keeping a pause in force. */
+export function restartLevelBudget(c: CaseRecord, startAt: string, policy: Policy): Sla {
+  const start = c.sla.pausedAt ?? startAt;
+  return {
+    ...c.sla,
+    levelStartedAt: start,
+    levelDueAt: addMs(start, levelBudgetMs(policy, c.priority, c.level, c.department)),
+    warned: false,
+  };
+}
+
+/** When the pre-breach warning of the current level is due, or undefined when warnings are off or sent. */
+function warningAt(sla: Sla, policy: Policy): string | undefined {
+  if (policy.warnAt === null || sla.warned || sla.breached) return undefined;
+  const start = Date.parse(sla.levelStartedAt);
+  const span = Date.parse(sla.levelDueAt) - start;
+  return new Date(start + Math.floor(span * policy.warnAt)).toISOString();
+}
+
+/**
+ * The next instant at which the timer has something to do, or null when nothing is left to wait for.
+ * Pure: the workflow waits until this instant (Wait TimestampPath), then calls `applyDueTimers`.
+ */
+export function nextWakeUp(c: CaseRecord, policy: Policy): string | null {
+  const candidates: string[] = [];
+  if (c.status === 'RESOLVED' && c.resolvedAt) candidates.push(addMs(c.resolvedAt, followUpMs(policy)));
+  if (c.status === 'OPEN' || c.status === 'PAUSED') {
+    if (!c.sla.overdue) candidates.push(c.sla.closeBy);
+    if (c.status === 'OPEN' && !c.sla.breached) {
+      candidates.push(warningAt(c.sla, policy) ?? c.sla.levelDueAt);
+    }
+  }
+  if (candidates.length === 0) return null;
+  return candidates.reduce((a, b) => (Date.parse(a) <= Date.parse(b) ? a : b));
+}
+
+/**
+ * Everything that is due at `now`, applied in the order it fell due: level budgets that ran out move the case
+ * up one level each (the next budget starts when the previous one ended, so a timer that wakes late after a
+ * downtime reproduces exactly what would have happened on time), the top level's budget running out flags a
+ * breach, the close-by deadline moves the case to the top level and flags it overdue, a pre-breach warning,
+ * and the follow-up after resolution (which closes the case). Returns the case unchanged when nothing is due.
+ */
+export function applyDueTimers(c: CaseRecord, ctx: ChangeContext): CaseRecord {
+  const { policy } = ctx;
+  const now = ctx.now.getTime();
+  const system = { ...ctx, actor: systemActor };
+  let cur = c;
+  for (let guard = 0; guard < 16; guard++) {
+    const step = nextDue(cur, policy);
+    if (!step || Date.parse(step.at) > now) break;
+    cur = step.apply(cur, { ...system, now: new Date(step.at) });
+  }
+  return cur;
+}
+
+interface DueStep {
+  at: string;
+  apply: (c: CaseRecord, ctx: ChangeContext) => CaseRecord;
+}
+
+/** The earliest due step of the case, or undefined. Ties go to the close-by rule (it moves straight to the top). */
+function nextDue(c: CaseRecord, policy: Policy): DueStep | undefined {
+  const steps: DueStep[] = [];
+  if (c.status === 'RESOLVED' && c.resolvedAt) {
+    steps.push({ at: addMs(c.resolvedAt, followUpMs(policy)), apply: followUp });
+  }
+  if (c.status === 'OPEN' || c.status === 'PAUSED') {
+    if (!c.sla.overdue) steps.push({ at: c.sla.closeBy, apply: overdue });
+    if (c.status === 'OPEN' && !c.sla.breached) {
+      const warn = warningAt(c.sla, policy);
+      if (warn && Date.parse(warn) < Date.parse(c.sla.levelDueAt)) steps.push({ at: warn, apply: warning });
+      steps.push({ at: c.sla.levelDueAt, apply: budgetRanOut });
+    }
+  }
+  return steps.sort((a, b) => Date.parse(a.at) - Date.parse(b.at))[0];
+}
+
+function budgetRanOut(c: CaseRecord, ctx: ChangeContext): CaseRecord {
+  const to = nextLevel(c.level);
+  if (!to) {
+    const next = { ...c, sla: { ...c.sla, breached: true } };
+    return appendEvents(c, next, ctx, [
+      {
+        type: 'sla.breached',
+        summary: `The ${TOP_LEVEL} time budget ran out at ${c.sla.levelDueAt}; the case breached its SLA.`,
+        changes: { 'sla.breached': { before: false, after: true } },
+      },
+    ]);
+  }
+  const moved = { ...c, level: to };
+  const next = { ...moved, sla: restartLevelBudget(moved, c.sla.levelDueAt, ctx.policy) };
+  return appendEvents(c, next, ctx, [
+    {
+      type: 'escalated',
+      summary: `The ${c.level} time budget ran out at ${c.sla.levelDueAt}; escalated automatically from ${c.level} to ${to}.`,
+      changes: { level: { before: c.level, after: to }, 'sla.levelDueAt': { before: c.sla.levelDueAt, after: next.sla.levelDueAt } },
+      data: { kind: 'hierarchical', automatic: true, reason: 'sla' },
+    },
+  ]);
+}
+
+function overdue(c: CaseRecord, ctx: ChangeContext): CaseRecord {
+  const toTop = levelIndex(c.level) < levelIndex(TOP_LEVEL);
+  const moved: CaseRecord = { ...c, level: TOP_LEVEL };
+  const sla = toTop ? restartLevelBudget(moved, c.sla.closeBy, ctx.policy) : c.sla;
+  const next = { ...moved, sla: { ...sla, overdue: true } };
+  return appendEvents(c, next, ctx, [
+    {
+      type: 'sla.overdue',
+      summary: toTop
+        ? `Not resolved by the close-by deadline ${c.sla.closeBy}; flagged overdue and escalated from ${c.level} to ${TOP_LEVEL}.`
+        : `Not resolved by the close-by deadline ${c.sla.closeBy}; flagged overdue.`,
+      changes: {
+        'sla.overdue': { before: false, after: true },
+        ...(toTop ? { level: { before: c.level, after: TOP_LEVEL } } : {}),
+      },
+      data: { automatic: true },
+    },
+  ]);
+}
+
+function warning(c: CaseRecord, ctx: ChangeContext): CaseRecord {
+  const next = { ...c, sla: { ...c.sla, warned: true } };
+  return appendEvents(c, next, ctx, [
+    {
+      type: 'sla.warning',
+      summary: `${Math.round((ctx.policy.warnAt ?? 0) * 100)}% of the ${c.level} time budget is used; it runs out at ${c.sla.levelDueAt}.`,
+      data: { level: c.level, dueAt: c.sla.levelDueAt },
+    },
+  ]);
+}
+
+function followUp(c: CaseRecord, ctx: ChangeContext): CaseRecord {
+  const at = ctx.now.toISOString();
+  const next: CaseRecord = { ...c, status: 'CLOSED', closedAt: at };
+  return appendEvents(c, next, ctx, [
+    { type: 'followed-up', summary: 'Sent the customer the satisfaction survey.' },
+    { type: 'closed', summary: 'Closed automatically after the follow-up.', changes: { status: { before: c.status, after: 'CLOSED' } } },
+  ]);
+}

@@ -1,0 +1,50 @@
+// Primary adapters: create, read and list cases.
+import { caseRepository } from '../adapters/case-repository.ts';
+import { createCase as createCaseUseCase, getCase as getCaseUseCase, settle } from '../app/cases.ts';
+import { idempotent, requestHash, type StoredResponse } from '../app/idempotency.ts';
+import { callerOf, httpHandler, idempotencyKey, json, parseBody, parseQuery, type HttpEvent } from '../commons/http.ts';
+import { NotFoundError } from '../domain/errors.ts';
+import type { CaseRecord } from '../domain/model.ts';
+import { CreateCaseInput } from '../domain/operations.ts';
+import { ListCasesQuery } from '../routes.ts';
+import { ulid } from 'ulid';
+import { toView } from './views.ts';
+
+export function caseResponse(statusCode: number, c: CaseRecord, extra: Record<string, string> = {}): StoredResponse {
+  return { statusCode, headers: { 'content-type': 'application/json', etag: `"${c.version}"`, ...extra }, body: JSON.stringify(toView(c)) };
+}
+
+/** Case ids are ULIDs; anything else cannot name a case. */
+export function caseIdOf(event: HttpEvent): string {
+  const id = event.pathParameters?.['id'] ?? '';
+  if (!/^[0-9A-HJKMNP-TV-Z]{26}$/.test(id)) throw new NotFoundError(`no case ${id}`);
+  return id;
+}
+
+export const createCase = httpHandler(async (event) => {
+  const input = parseBody(event, CreateCaseInput);
+  const actor = callerOf(event);
+  const key = idempotencyKey(event);
+  const created = (c: CaseRecord) => caseResponse(201, c, { location: `/cases/${c.id}` });
+  if (!key) return created(await createCaseUseCase(ulid(), input, actor));
+  return idempotent({
+    clientId: actor.id,
+    key,
+    hash: requestHash({ op: 'createCase', input }),
+    run: async (id) => created(await createCaseUseCase(id, input, actor, key)),
+    recover: async (id) => {
+      const c = await caseRepository.get(id);
+      if (!c) return undefined;
+      await settle(c);
+      return created(c);
+    },
+  });
+});
+
+export const getCase = httpHandler(async (event) => caseResponse(200, await getCaseUseCase(caseIdOf(event))));
+
+export const listCases = httpHandler(async (event) => {
+  const q = parseQuery(event, ListCasesQuery);
+  const page = await caseRepository.list(q);
+  return json(200, { items: page.items.map(toView), nextCursor: page.nextCursor });
+});

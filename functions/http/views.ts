@@ -1,0 +1,71 @@
+// Primary adapter: what clients see of a case (the contract in API.md), as a zod schema for OpenAPI.
+import { z } from 'zod';
+import {
+  Compensation,
+  Customer,
+  Feedback,
+  Level,
+  Priority,
+  Sla,
+  Status,
+  TimelineEvent,
+  type CaseRecord,
+} from '../domain/model.ts';
+
+export const CaseView = z.object({
+  id: z.string().describe('ULID: sorts by creation time'),
+  status: Status,
+  priority: Priority,
+  level: Level,
+  department: z.string(),
+  category: z.string().optional(),
+  customer: Customer,
+  subject: z.string(),
+  description: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  version: z.number().int().describe('send as If-Match: "<version>" to make a write conditional'),
+  sla: Sla.omit({ levelStartedAt: true, warned: true }).extend({ levelStartedAt: z.string() }),
+  resolution: z.string().optional(),
+  resolvedAt: z.string().optional(),
+  closedAt: z.string().optional(),
+  feedback: Feedback.optional(),
+  reopenCount: z.number().int(),
+  compensations: z.array(Compensation),
+});
+export type CaseView = z.infer<typeof CaseView>;
+
+export const CasePage = z.object({ items: z.array(CaseView), nextCursor: z.string().nullable() });
+export const Timeline = z.object({ caseId: z.string(), events: z.array(TimelineEvent) });
+export const Problem = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+
+export function toView(c: CaseRecord): CaseView {
+  const { warned: _w, ...sla } = c.sla;
+  return {
+    id: c.id,
+    status: c.status,
+    priority: c.priority,
+    level: c.level,
+    department: c.department,
+    ...(c.category ? { category: c.category } : {}),
+    customer: c.customer,
+    subject: c.subject,
+    description: c.description,
+    createdAt: c.createdAt,
+    updatedAt: c.updatedAt,
+    version: c.version,
+    sla,
+    ...(c.resolution !== undefined ? { resolution: c.resolution } : {}),
+    ...(c.resolvedAt ? { resolvedAt: c.resolvedAt } : {}),
+    ...(c.closedAt ? { closedAt: c.closedAt } : {}),
+    ...(c.feedback ? { feedback: c.feedback } : {}),
+    reopenCount: c.reopenCount,
+    compensations: c.compensations,
+  };
+}

@@ -1,0 +1,45 @@
+// Workflow task (the one Lambda in the escalation workflow): on every wake-up re-read the case, apply what is
+// due with pure domain code, send what that owes, and tell the workflow when to wake next. Re-entrant: running
+// it twice, or after a restart, applies nothing twice (each change is a conditional write on the case version).
+import { z } from 'zod';
+import { caseRepository } from '../adapters/case-repository.ts';
+import { changeCase, settle } from '../app/cases.ts';
+import { getPolicy } from '../commons/config.ts';
+import { logger } from '../commons/observability.ts';
+import { systemActor } from '../domain/change.ts';
+import { applyDueTimers, nextWakeUp } from '../domain/sla.ts';
+
+const TimerInput = z.object({ caseId: z.string().min(1), timerVersion: z.number().int().positive() });
+
+export interface EvaluateResult {
+  caseId: string;
+  timerVersion: number;
+  /** When to wake next (Wait TimestampPath), or null with done = true. */
+  wakeAt: string | null;
+  done: boolean;
+  /** Why the workflow ends, when it does. */
+  reason?: 'superseded' | 'deleted' | 'nothing-left';
+}
+
+export const handler = async (event: unknown): Promise<EvaluateResult> => {
+  const { caseId, timerVersion } = TimerInput.parse(event);
+  const stored = await caseRepository.get(caseId);
+  if (!stored) return { caseId, timerVersion, wakeAt: null, done: true, reason: 'deleted' };
+  if (stored.timer.version !== timerVersion) return { caseId, timerVersion, wakeAt: null, done: true, reason: 'superseded' };
+  // Running is proof this execution started: confirm it, so the reconciler leaves the case alone.
+  if (stored.timer.pending) await caseRepository.confirmTimer(caseId, timerVersion);
+
+  const { after } = await changeCase(caseId, (c, ctx) => applyDueTimers(c, ctx), {
+    actor: systemActor,
+    retime: false,
+    onlyForTimerVersion: timerVersion,
+  });
+  if (after.timer.version !== timerVersion) return { caseId, timerVersion, wakeAt: null, done: true, reason: 'superseded' };
+  if (after === stored && after.outbox.length > 0) await settle(after); // emails owed from an earlier step
+
+  const wakeAt = nextWakeUp(after, getPolicy());
+  logger.info('timer evaluated', { caseId, timerVersion, level: after.level, status: after.status, wakeAt });
+  return wakeAt === null
+    ? { caseId, timerVersion, wakeAt: null, done: true, reason: 'nothing-left' }
+    : { caseId, timerVersion, wakeAt, done: false };
+};
