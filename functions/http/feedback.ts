@@ -1,0 +1,52 @@
+// Primary adapters: the customer's satisfaction answer from the survey email's signed one-click links.
+import { changeCase } from '../app/cases.ts';
+import { getPolicy } from '../commons/config.ts';
+import { httpHandler, json, parseBody, parseQuery, type HttpEvent, type HttpResult } from '../commons/http.ts';
+import { linkSigningKey, verifyLink } from '../commons/signed-links.ts';
+import { ConflictError, InvalidLinkError, NotFoundError } from '../domain/errors.ts';
+import { FeedbackInput, recordFeedback } from '../domain/operations.ts';
+import { escapeHtml } from '../notifications/templates.ts';
+import { FeedbackQuery } from '../routes.ts';
+
+async function record(event: HttpEvent, rating: number, comment?: string): Promise<void> {
+  const caseId = verifyLink(event.pathParameters?.['token'] ?? '', 'feedback', linkSigningKey());
+  await changeCase(caseId, (c, ctx) => recordFeedback(c, { rating, comment }, ctx), { actor: { kind: 'customer', id: caseId } });
+}
+
+function page(status: number, title: string, message: string): HttpResult {
+  const company = escapeHtml(getPolicy().notifications.companyName);
+  return {
+    statusCode: status,
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" },
+    body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title></head>
+<body style="font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222">
+<h1 style="font-size:1.5rem">${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p style="color:#666">— ${company}</p></body></html>`,
+  };
+}
+
+/** GET /feedback/{token}?rating=N: the link in the email. Answers with a page a person reads, whatever happens. */
+export const answerSurveyLink = httpHandler(async (event) => {
+  let rating: number | undefined;
+  try {
+    rating = parseQuery(event, FeedbackQuery).rating;
+  } catch {
+    return page(400, 'That link looks incomplete', 'Please use one of the rating links from our email.');
+  }
+  if (rating === undefined) return page(400, 'That link looks incomplete', 'Please use one of the rating links (1 to 5) from our email.');
+  try {
+    await record(event, rating);
+  } catch (e) {
+    if (e instanceof InvalidLinkError) return page(403, 'This link is no longer valid', 'It may have expired. If you still want to tell us how we did, just reply to our email.');
+    if (e instanceof ConflictError) return page(409, 'We already have your answer', 'Thank you — your rating was already recorded.');
+    if (e instanceof NotFoundError) return page(404, 'We could not find that request', 'If you still want to tell us how we did, just reply to our email.');
+    throw e;
+  }
+  return page(200, 'Thank you!', `You rated us ${rating} out of 5. Your answer helps us do better.`);
+});
+
+/** POST /feedback/{token}: the same answer with an optional comment, as JSON. */
+export const submitFeedback = httpHandler(async (event) => {
+  const input = parseBody(event, FeedbackInput);
+  await record(event, input.rating, input.comment);
+  return json(200, { received: true });
+});

@@ -1,0 +1,228 @@
+// Local stack: an HTTP server standing in for API Gateway (HTTP API, payload v2). It is built from the same route
+// table as the CDK API, checks tokens as the JWT authorizer does, throttles like the stage, and invokes the same
+// handler modules with API Gateway v2 events.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import type { Context } from 'aws-lambda';
+import { ROUTES, type RouteSpec } from '../functions/routes.ts';
+import type { HttpEvent, HttpResult } from '../functions/commons/http.ts';
+import type { LocalAuth } from './auth.ts';
+
+/** API Gateway refuses payloads over 10 MB before the Lambda sees them; the handlers' own limit is far lower. */
+const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
+
+export interface GatewayOptions {
+  port: number;
+  host?: string;
+  root: string;
+  auth: LocalAuth;
+  /** Token bucket per client (or source IP): steady requests per second and burst, like stage throttling. */
+  throttle?: { rate: number; burst: number } | false;
+  /** Resolves when the handlers' environment is ready; requests wait for it. */
+  ready?: Promise<void>;
+  log?: (line: string) => void;
+}
+
+export interface Gateway {
+  url: string;
+  port: number;
+  server: Server;
+  stop(): Promise<void>;
+}
+
+type Handler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
+
+interface CompiledRoute {
+  spec: RouteSpec;
+  pattern: RegExp;
+  params: string[];
+}
+
+function compile(spec: RouteSpec): CompiledRoute {
+  const params: string[] = [];
+  const source = spec.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{(\w+)\\?\}|\{(\w+)\}/g, (_m, a: string, b: string) => {
+    params.push(a ?? b);
+    return '([^/]+)';
+  });
+  return { spec, pattern: new RegExp(`^${source}$`), params };
+}
+
+export function startGateway(opts: GatewayOptions): Promise<Gateway> {
+  const routes = ROUTES.map(compile);
+  const modules = new Map<string, Promise<Record<string, unknown>>>();
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  const throttle = opts.throttle === undefined ? { rate: 100, burst: 200 } : opts.throttle;
+
+  const handlerFor = async (spec: RouteSpec): Promise<Handler> => {
+    const file = spec.handler.file;
+    if (!modules.has(file)) modules.set(file, import(pathToFileURL(resolve(opts.root, file)).href) as Promise<Record<string, unknown>>);
+    const fn = (await modules.get(file)!)[spec.handler.export];
+    if (typeof fn !== 'function') throw new Error(`${file} has no export ${spec.handler.export}`);
+    return fn as Handler;
+  };
+
+  /** Seconds until the caller may try again, or 0 when the request may go through. */
+  const throttled = (key: string): number => {
+    if (!throttle) return 0;
+    const now = Date.now();
+    const b = buckets.get(key) ?? { tokens: throttle.burst, at: now };
+    b.tokens = Math.min(throttle.burst, b.tokens + ((now - b.at) / 1000) * throttle.rate);
+    b.at = now;
+    buckets.set(key, b);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return Math.max(1, Math.ceil((1 - b.tokens) / throttle.rate));
+  };
+
+  const send = (res: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer) => {
+    res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+  const problem = (res: ServerResponse, status: number, title: string, detail: string, headers: Record<string, string> = {}) =>
+    send(res, status, { 'content-type': 'application/problem+json', ...headers }, JSON.stringify({ type: 'about:blank', title, status, detail }));
+
+  const readBody = (req: IncomingMessage): Promise<Buffer | 'too-large'> =>
+    new Promise((resolveBody, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let over = false;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > GATEWAY_MAX_BODY) over = true;
+        else chunks.push(c);
+      });
+      req.on('end', () => resolveBody(over ? 'too-large' : Buffer.concat(chunks)));
+      req.on('error', reject);
+    });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    await opts.ready;
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const body = await readBody(req);
+    if (body === 'too-large') return problem(res, 413, 'Payload too large', 'the request body is too large');
+
+    if (url.pathname === '/oauth2/token' && method === 'POST') {
+      const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+      if (type !== 'application/x-www-form-urlencoded') {
+        return send(res, 400, { 'content-type': 'application/json' }, JSON.stringify({ error: 'invalid_request', error_description: 'send application/x-www-form-urlencoded' }));
+      }
+      const r = await opts.auth.token(req.headers.authorization, new URLSearchParams(body.toString('utf8')));
+      return send(res, r.status, { 'content-type': 'application/json', 'cache-control': 'no-store' }, JSON.stringify(r.body));
+    }
+
+    let match: { route: CompiledRoute; values: string[] } | undefined;
+    let pathKnown = false;
+    for (const route of routes) {
+      const m = route.pattern.exec(url.pathname);
+      if (!m) continue;
+      pathKnown = true;
+      if (route.spec.method === method) {
+        match = { route, values: m.slice(1) };
+        break;
+      }
+    }
+    if (!match) return problem(res, pathKnown ? 405 : 404, pathKnown ? 'Method not allowed' : 'Not found', `no route ${method} ${url.pathname}`);
+    const { spec } = match.route;
+
+    let authorizer: HttpEvent['requestContext']['authorizer'] | undefined;
+    if (spec.scope) {
+      const v = await opts.auth.verify(req.headers.authorization, spec.scope);
+      if (!v.ok) {
+        return problem(res, v.status, v.status === 401 ? 'Unauthorized' : 'Forbidden', v.detail, v.status === 401 ? { 'www-authenticate': 'Bearer' } : {});
+      }
+      authorizer = { principalId: '', integrationLatency: 0, jwt: { claims: v.claims as Record<string, string>, scopes: v.scopes } };
+    }
+    const caller = authorizer ? String(authorizer.jwt.claims['client_id']) : `ip:${req.socket.remoteAddress}`;
+    const wait = throttled(caller);
+    if (wait) return problem(res, 429, 'Too many requests', 'slow down and retry after the indicated time', { 'retry-after': String(wait) });
+
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
+    const query: Record<string, string> = {};
+    for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
+    const pathParameters: Record<string, string> = {};
+    match.route.params.forEach((p, i) => {
+      try {
+        pathParameters[p] = decodeURIComponent(match.values[i]!);
+      } catch {
+        pathParameters[p] = match.values[i]!;
+      }
+    });
+    const now = new Date();
+    const requestId = randomUUID();
+    const event = {
+      version: '2.0',
+      routeKey: `${spec.method} ${spec.path}`,
+      rawPath: url.pathname,
+      rawQueryString: url.search.replace(/^\?/, ''),
+      headers,
+      ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
+      ...(Object.keys(pathParameters).length ? { pathParameters } : {}),
+      requestContext: {
+        accountId: '000000000000',
+        apiId: 'local',
+        domainName: headers['host'] ?? 'localhost',
+        domainPrefix: 'local',
+        http: { method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+        requestId,
+        routeKey: `${spec.method} ${spec.path}`,
+        stage: '$default',
+        time: now.toUTCString(),
+        timeEpoch: now.getTime(),
+        ...(authorizer ? { authorizer } : {}),
+      },
+      ...(body.length ? { body: body.toString('utf8') } : {}),
+      isBase64Encoded: false,
+    } as unknown as HttpEvent;
+    const context = {
+      functionName: spec.operationId,
+      functionVersion: '$LATEST',
+      awsRequestId: requestId,
+      invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${spec.operationId}`,
+      memoryLimitInMB: '512',
+      logGroupName: `/local/${spec.operationId}`,
+      logStreamName: 'local',
+      callbackWaitsForEmptyEventLoop: false,
+      getRemainingTimeInMillis: () => 29_000,
+    } as unknown as Context;
+
+    const result = await (await handlerFor(spec))(event, context);
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(result.headers ?? {})) out[k] = String(v);
+    const payload = result.body === undefined ? '' : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
+    send(res, result.statusCode, out, payload);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      opts.log?.(`gateway: ${(e as Error).stack ?? String(e)}`);
+      if (!res.headersSent) problem(res, 500, 'Internal error', 'the local gateway failed to invoke the handler');
+      else res.end();
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+
+  return new Promise((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : opts.port;
+      resolvePromise({
+        url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
+        port,
+        server,
+        stop: () =>
+          new Promise<void>((r) => {
+            server.close(() => r());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}

@@ -1,0 +1,222 @@
+// Local stack: the whole of Escalator in one Node process on 127.0.0.1 — DynamoDB (dynalite), Step Functions
+// (the definition from the synthesized template), SES (aws-ses-v2-local), the API gateway and the reconciler —
+// with the same handler code as on AWS, which sees only the SDK's standard endpoint variables.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parsePolicy, type Policy } from '../functions/domain/policy.ts';
+import { createLocalAuth, loadLocalClients, type LocalAuth } from './auth.ts';
+import { startGateway, type Gateway } from './gateway.ts';
+import { LOCAL_REGION, localDefinition, readTemplate, type CfnTemplate, type HandlerRef } from './template.ts';
+import { startLocalStepFunctions, type LocalStepFunctions } from './stepfunctions/index.ts';
+
+export const ROOT = resolve(import.meta.dirname, '..');
+export const DEFAULT_PORTS = { api: 3000, dynamodb: 8000, stepfunctions: 8083, ses: 8005 } as const;
+export const TABLE_NAME = 'escalator-cases';
+
+export interface LocalStackOptions {
+  /** Where cases, executions and keys live; undefined keeps nothing (--in-memory). */
+  dataDir?: string | undefined;
+  policyPath?: string;
+  ports?: Partial<Record<keyof typeof DEFAULT_PORTS, number>>;
+  /** A synthesized template to use instead of synthesizing one at start-up (tests share one). */
+  templatePath?: string | undefined;
+  /** How often the reconciler runs; 0 turns it off. */
+  reconcileEveryMs?: number;
+  throttle?: { rate: number; burst: number } | false;
+  clientsPath?: string | undefined;
+  log?: (line: string) => void;
+}
+
+export interface LocalStack {
+  urls: { api: string; dynamodb: string; stepfunctions: string; ses: string };
+  ports: Record<keyof typeof DEFAULT_PORTS, number>;
+  policy: Policy;
+  stateMachineArn: string;
+  auth: LocalAuth;
+  /** Run the reconciler now (tests use it instead of waiting for the interval). */
+  reconcile(): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+/** A one-line, user-facing start-up failure (bad policy, port in use…). */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+function listen(server: Server, port: number, what: string, envName: string): Promise<number> {
+  return new Promise((resolveListen, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'EADDRINUSE' ? new StartupError(`port ${port} (${what}) is already in use; stop what holds it or set ${envName}`) : e),
+    );
+    server.listen(port, '127.0.0.1', () => {
+      const a = server.address();
+      resolveListen(typeof a === 'object' && a ? a.port : port);
+    });
+  });
+}
+
+export function loadPolicy(path: string): Policy {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new StartupError(`cannot read the policy ${path}: ${(e as Error).message}`);
+  }
+  try {
+    return parsePolicy(doc, path);
+  } catch (e) {
+    throw new StartupError((e as Error).message);
+  }
+}
+
+/** Synthesize the CDK app in-process with bundling skipped (seconds), or read a template already made. */
+export async function loadTemplate(policyPath: string, templatePath?: string): Promise<CfnTemplate> {
+  if (templatePath) return readTemplate(templatePath);
+  const { createEscalatorApp } = (await import('../lib/app.ts')) as typeof import('../lib/app.ts');
+  const { app, stack } = createEscalatorApp({ policyPath, bundle: false });
+  const assembly = app.synth();
+  return assembly.getStackArtifact(stack.artifactId).template as CfnTemplate;
+}
+
+function linkSigningKey(dataDir: string | undefined): string {
+  if (!dataDir) return randomBytes(32).toString('hex');
+  const file = join(dataDir, 'keys', 'link-signing.key');
+  if (!existsSync(file)) {
+    mkdirSync(join(dataDir, 'keys'), { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+const loaded = new Map<string, Promise<Record<string, unknown>>>();
+async function loadHandler(ref: HandlerRef): Promise<(event: unknown, context?: unknown) => Promise<unknown>> {
+  if (!loaded.has(ref.file)) loaded.set(ref.file, import(pathToFileURL(resolve(ROOT, ref.file)).href) as Promise<Record<string, unknown>>);
+  const fn = (await loaded.get(ref.file)!)[ref.export];
+  if (typeof fn !== 'function') throw new Error(`${ref.file} has no export ${ref.export}`);
+  return fn as (event: unknown, context?: unknown) => Promise<unknown>;
+}
+
+export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
+  const log = opts.log ?? (() => undefined);
+  const ports = { ...DEFAULT_PORTS, ...opts.ports };
+  const policyPath = resolve(opts.policyPath ?? join(ROOT, 'policies', 'default.json'));
+  const policy = loadPolicy(policyPath);
+  const dataDir = opts.dataDir ? resolve(opts.dataDir) : undefined;
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+    stops.length = 0;
+  };
+
+  try {
+    const template = await loadTemplate(policyPath, opts.templatePath);
+    const def = localDefinition(template);
+
+    // DynamoDB
+    const { default: dynalite } = (await import('dynalite')) as { default: (o: object) => Server };
+    const ddbServer = dynalite({ ...(dataDir ? { path: join(dataDir, 'dynamodb') } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    ports.dynamodb = await listen(ddbServer, ports.dynamodb, 'DynamoDB', 'DYNAMODB_PORT');
+    stops.push(() => new Promise((r) => ddbServer.close(() => r())));
+
+    // SES
+    const { default: sesServer } = (await import('aws-ses-v2-local')) as unknown as { default: (c: { host: string; port: number }) => Promise<Server> };
+    const probe = createServer();
+    ports.ses = await listen(probe, ports.ses, 'SES', 'SES_PORT');
+    await new Promise((r) => probe.close(r));
+    const ses = await sesServer({ host: '127.0.0.1', port: ports.ses });
+    stops.push(() => new Promise((r) => { ses.close(() => r()); ses.closeAllConnections?.(); }));
+
+    // The gateway binds first (so its URL is known for survey links) and holds requests until the env is set.
+    let markReady!: () => void;
+    const ready = new Promise<void>((r) => (markReady = r));
+    const gatewayPortProbe = createServer();
+    ports.api = await listen(gatewayPortProbe, ports.api, 'the API', 'PORT');
+    await new Promise((r) => gatewayPortProbe.close(r));
+    const auth = await createLocalAuth({ issuer: `http://127.0.0.1:${ports.api}`, dataDir, clients: loadLocalClients(opts.clientsPath) });
+    const gateway: Gateway = await startGateway({ port: ports.api, root: ROOT, auth, ready, log, ...(opts.throttle !== undefined ? { throttle: opts.throttle } : {}) });
+    stops.push(() => gateway.stop());
+
+    const urls = {
+      api: gateway.url,
+      dynamodb: `http://127.0.0.1:${ports.dynamodb}`,
+      stepfunctions: `http://127.0.0.1:${ports.stepfunctions}`,
+      ses: `http://127.0.0.1:${ports.ses}`,
+    };
+    const localPolicy: Policy = { ...policy, notifications: { ...policy.notifications, publicBaseUrl: urls.api } };
+
+    // The handlers' environment: what a Lambda would get, with the SDK pointed at the stand-ins.
+    Object.assign(process.env, {
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: urls.dynamodb,
+      AWS_ENDPOINT_URL_SES: urls.ses,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      TABLE_NAME,
+      STATE_MACHINE_ARN: def.stateMachine.arn,
+      ESCALATOR_POLICY_JSON: JSON.stringify(localPolicy),
+      LINK_SIGNING_KEY: linkSigningKey(dataDir),
+      POWERTOOLS_LOG_LEVEL: process.env['LOG_LEVEL'] ?? process.env['POWERTOOLS_LOG_LEVEL'] ?? 'WARN',
+      POWERTOOLS_DEV: 'true',
+    });
+
+    const { DynamoDBClient, CreateTableCommand, DescribeTableCommand } = await import('@aws-sdk/client-dynamodb');
+    const admin = new DynamoDBClient({ endpoint: urls.dynamodb });
+    try {
+      await admin.send(new DescribeTableCommand({ TableName: TABLE_NAME }));
+    } catch {
+      await admin.send(new CreateTableCommand({ TableName: TABLE_NAME, ...def.table } as never));
+    }
+    admin.destroy();
+
+    // Step Functions: the synthesized definition; each Task goes to the module its Lambda deploys.
+    const sfnServer: LocalStepFunctions = await startLocalStepFunctions({
+      port: ports.stepfunctions,
+      ...(dataDir ? { dataDir } : {}),
+      stateMachines: [def.stateMachine],
+      dispatch: async (resource, input) => {
+        const ref = def.lambdas.get(resource);
+        if (!ref) throw new Error(`no local handler for ${resource}`);
+        return (await loadHandler(ref))(input, { functionName: ref.export, awsRequestId: 'local', getRemainingTimeInMillis: () => 60_000 });
+      },
+      log,
+    }).catch((e: NodeJS.ErrnoException) => {
+      throw e.code === 'EADDRINUSE' ? new StartupError(`port ${ports.stepfunctions} (Step Functions) is already in use; stop what holds it or set SFN_PORT`) : e;
+    });
+    ports.stepfunctions = sfnServer.port;
+    urls.stepfunctions = sfnServer.url;
+    process.env['AWS_ENDPOINT_URL_SFN'] = sfnServer.url;
+    stops.push(() => sfnServer.stop());
+    markReady();
+
+    // The reconciler, on an interval as the EventBridge schedule is on AWS.
+    const reconcilerRef = def.handlers.find((h) => h.file.endsWith('workflow/reconciler.ts'));
+    if (!reconcilerRef) throw new Error('the template has no reconciler function');
+    let running: Promise<unknown> | undefined;
+    const reconcile = () => {
+      running ??= loadHandler(reconcilerRef)
+        .then((fn) => fn({}))
+        .catch((e: unknown) => log(`reconciler: ${(e as Error).message}`))
+        .finally(() => (running = undefined));
+      return running;
+    };
+    const every = opts.reconcileEveryMs ?? 5_000;
+    if (every > 0) {
+      const timer = setInterval(() => void reconcile(), every);
+      timer.unref();
+      stops.push(async () => {
+        clearInterval(timer);
+        await running;
+      });
+    }
+
+    return { urls, ports, policy: localPolicy, stateMachineArn: def.stateMachine.arn, auth, reconcile, stop: stopAll };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
