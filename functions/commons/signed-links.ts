@@ -38,9 +38,19 @@ export function verifyLink(token: string, purpose: LinkPurpose, key: string, now
   return claims.c;
 }
 
-/** The signing key: injected by the stack (a generated secret in the data folder locally, SSM on AWS). */
-export function linkSigningKey(): string {
-  const key = process.env['LINK_SIGNING_KEY'];
-  if (!key || key.length < 32) throw new Error('LINK_SIGNING_KEY (at least 32 characters) is required');
+/**
+ * The signing key: on AWS a Secrets Manager secret (LINK_SIGNING_SECRET_ARN, fetched once and cached by
+ * Powertools); locally the stack passes a key kept in the data folder as LINK_SIGNING_KEY.
+ */
+export async function linkSigningKey(): Promise<string> {
+  const key = process.env['LINK_SIGNING_KEY'] ?? (await secretKey());
+  if (!key || key.length < 32) throw new Error('the link signing key must be at least 32 characters (LINK_SIGNING_KEY or LINK_SIGNING_SECRET_ARN)');
   return key;
+}
+
+async function secretKey(): Promise<string | undefined> {
+  const arn = process.env['LINK_SIGNING_SECRET_ARN'];
+  if (!arn) return undefined;
+  const { getSecret } = await import('@aws-lambda-powertools/parameters/secrets');
+  return (await getSecret(arn, { maxAge: 3600 })) as string | undefined;
 }

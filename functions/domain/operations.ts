@@ -17,7 +17,7 @@ import {
   type Compensation,
   type Level as LevelT,
 } from './model.ts';
-import { isKnownDepartment, type Policy } from './policy.ts';
+import { isKnownDepartment, levelBudgetMs, type Policy } from './policy.ts';
 import { routeCase } from './routing.ts';
 import { initialSla, nextWakeUp, restartLevelBudget } from './sla.ts';
 
@@ -147,9 +147,11 @@ export function changePriority(c: CaseRecord, input: z.infer<typeof PriorityChan
   requireStatus(c, ['OPEN', 'PAUSED'], 'change the priority of');
   if (input.priority === c.priority) throw new ConflictError(`the case is already ${c.priority}`);
   // The current level keeps the time it has used; only its budget changes.
+  // Measured from levelStartedAt even while paused (restartLevelBudget would start it at pausedAt and forgive the
+  // time used before the pause); resume then shifts both by the paused time as usual.
   const moved: CaseRecord = { ...c, priority: input.priority };
-  const restarted = restartLevelBudget(moved, c.sla.levelStartedAt, ctx.policy);
-  const next = { ...moved, sla: { ...restarted, levelStartedAt: c.sla.levelStartedAt, warned: c.sla.warned } };
+  const levelDueAt = addMs(c.sla.levelStartedAt, levelBudgetMs(ctx.policy, input.priority, c.level, c.department));
+  const next = { ...moved, sla: { ...c.sla, levelDueAt } };
   return appendEvents(c, next, ctx, [
     {
       type: 'priority.changed',

@@ -9,7 +9,7 @@ import { escapeHtml } from '../notifications/templates.ts';
 import { FeedbackQuery } from '../routes.ts';
 
 async function record(event: HttpEvent, rating: number, comment?: string): Promise<void> {
-  const caseId = verifyLink(event.pathParameters?.['token'] ?? '', 'feedback', linkSigningKey());
+  const caseId = verifyLink(event.pathParameters?.['token'] ?? '', 'feedback', await linkSigningKey());
   await changeCase(caseId, (c, ctx) => recordFeedback(c, { rating, comment }, ctx), { actor: { kind: 'customer', id: caseId } });
 }
 

@@ -148,7 +148,7 @@ async function renderInput(c: CaseRecord, entry: OutboxEntry, event: TimelineEve
   const input: RenderInput = { template: entry.template as TemplateName, case: c, event, recipient: entry.to, policy };
   if (entry.template === 'follow-up') {
     const expires = new Date(Date.now() + SURVEY_VALID_MS);
-    const token = signLink(c.id, 'feedback', expires, linkSigningKey());
+    const token = signLink(c.id, 'feedback', expires, await linkSigningKey());
     const base = policy.notifications.publicBaseUrl.replace(/\/$/, '');
     const link = (n: number) => `${base}/feedback/${token}?rating=${n}`;
     input.surveyLinks = { 1: link(1), 2: link(2), 3: link(3), 4: link(4), 5: link(5) };

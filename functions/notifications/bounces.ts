@@ -1,0 +1,79 @@
+// Primary adapter (SNS): SES bounce and complaint events from the configuration set. Every permanently bounced or
+// complaining recipient becomes a suppression item; the outbox checks it and never emails that address again.
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { SNSEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { ddb } from '../commons/clients/dynamodb.ts';
+import { tableName } from '../commons/config.ts';
+import { logger } from '../commons/observability.ts';
+import { suppressionKey } from './outbox.ts';
+
+const Recipient = z.object({ emailAddress: z.string().min(3) });
+
+/** SES event publishing (`eventType`) and identity notifications (`notificationType`) share these shapes. */
+const SesFeedback = z.object({
+  eventType: z.string().optional(),
+  notificationType: z.string().optional(),
+  bounce: z
+    .object({
+      bounceType: z.string(),
+      bounceSubType: z.string().optional(),
+      bouncedRecipients: z.array(Recipient),
+      timestamp: z.string().optional(),
+    })
+    .optional(),
+  complaint: z
+    .object({
+      complainedRecipients: z.array(Recipient),
+      complaintFeedbackType: z.string().optional(),
+      timestamp: z.string().optional(),
+    })
+    .optional(),
+});
+
+export interface Suppression {
+  address: string;
+  reason: string;
+  at: string;
+}
+
+/** The addresses one SES notification says must not be emailed again (only permanent bounces and complaints). */
+export function suppressionsFrom(message: unknown, now = new Date()): Suppression[] {
+  const parsed = SesFeedback.safeParse(message);
+  if (!parsed.success) return [];
+  const n = parsed.data;
+  const type = n.eventType ?? n.notificationType;
+  if (type === 'Bounce' && n.bounce?.bounceType === 'Permanent') {
+    const reason = `bounce: Permanent/${n.bounce.bounceSubType ?? 'General'}`;
+    const at = n.bounce.timestamp ?? now.toISOString();
+    return n.bounce.bouncedRecipients.map((r) => ({ address: r.emailAddress, reason, at }));
+  }
+  if (type === 'Complaint' && n.complaint) {
+    const reason = `complaint: ${n.complaint.complaintFeedbackType ?? 'unspecified'}`;
+    const at = n.complaint.timestamp ?? now.toISOString();
+    return n.complaint.complainedRecipients.map((r) => ({ address: r.emailAddress, reason, at }));
+  }
+  return [];
+}
+
+/** Failing writes throw: SNS retries the delivery, then it lands in the dead-letter queue. Unreadable messages are skipped. */
+export const handler = async (event: SNSEvent): Promise<{ suppressed: number }> => {
+  let suppressed = 0;
+  for (const record of event.Records) {
+    let message: unknown;
+    try {
+      message = JSON.parse(record.Sns.Message);
+    } catch {
+      logger.warn('SES notification is not JSON; skipped', { messageId: record.Sns.MessageId });
+      continue;
+    }
+    for (const s of suppressionsFrom(message)) {
+      await ddb.send(
+        new PutCommand({ TableName: tableName(), Item: { ...suppressionKey(s.address), reason: s.reason, at: s.at } }),
+      );
+      suppressed++;
+      logger.info('address suppressed', { reason: s.reason });
+    }
+  }
+  return { suppressed };
+};

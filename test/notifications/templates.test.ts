@@ -1,0 +1,399 @@
+import { describe, expect, it } from 'vitest';
+import type { CaseRecord, Level, TimelineEvent } from '../../functions/domain/model.ts';
+import type { TemplateName } from '../../functions/domain/notifications.ts';
+import { parsePolicy, type Policy } from '../../functions/domain/policy.ts';
+import { CUSTOMER_TEMPLATES, escapeHtml, renderEmail, type RenderInput } from '../../functions/notifications/templates.ts';
+
+// Every template name, checked against the union at compile time (a new TemplateName fails the type-check here).
+const ALL = Object.keys({
+  acknowledgement: 1,
+  'status-update': 1,
+  'public-comment': 1,
+  resolution: 1,
+  'overdue-apology': 1,
+  'follow-up': 1,
+  'escalation-alert': 1,
+  'breach-warning': 1,
+  'breach-alert': 1,
+  'overdue-alert': 1,
+  'approval-request': 1,
+} satisfies Record<TemplateName, 1>) as TemplateName[];
+const CUSTOMER = ALL.filter((t) => CUSTOMER_TEMPLATES.has(t));
+const INTERNAL = ALL.filter((t) => !CUSTOMER_TEMPLATES.has(t));
+
+const ID = '01JDQ8ZK4R7M2N6P3T5V9WXY0B'; // ULID alphabet: no I, L, O, U
+const budgets = { L0: 'PT4H', L1: 'PT8H', L2: 'P1D', L3: 'P2D' };
+
+function policy(over: Record<string, unknown> = {}): Policy {
+  return parsePolicy({
+    name: 'test',
+    budgets: { P1: budgets, P2: budgets, P3: budgets, P4: budgets },
+    departments: { support: {}, 'billing-ops': {} },
+    routing: { defaultDepartment: 'support' },
+    compensation: {
+      currency: 'USD',
+      authority: { L0: 25, L1: 100, L2: 500, L3: 5000 },
+      tierMultiplier: { standard: 1, gold: 1.5, platinum: 2 },
+    },
+    notifications: { from: 'help@example.com', publicBaseUrl: 'https://api.example.com', companyName: 'Acme', ...over },
+  });
+}
+
+function makeCase(over: Partial<CaseRecord> = {}): CaseRecord {
+  return {
+    id: ID,
+    status: 'OPEN',
+    priority: 'P2',
+    level: 'L0',
+    department: 'support',
+    customer: { id: 'cust-1', email: 'ada@example.com', name: 'Ada Lovelace', tier: 'gold', lifetimeValue: 12500 },
+    subject: 'Order 1234 arrived damaged',
+    description: 'The box was crushed and the mug inside is broken.',
+    createdAt: '2026-11-20T09:00:00.000Z',
+    updatedAt: '2026-11-22T05:00:00.000Z',
+    version: 3,
+    sla: {
+      levelStartedAt: '2026-11-22T01:00:00.000Z',
+      levelDueAt: '2026-11-22T09:00:00.000Z',
+      closeBy: '2026-12-20T09:00:00.000Z',
+      warned: false,
+      breached: false,
+      overdue: false,
+    },
+    reopenCount: 0,
+    compensations: [],
+    timeline: [],
+    outbox: [],
+    timer: { version: 1, pending: false },
+    ...over,
+  };
+}
+
+function makeEvent(type: string, over: Partial<TimelineEvent> = {}): TimelineEvent {
+  return { id: 'EV1', at: '2026-11-22T05:00:00.000Z', actor: { kind: 'client', id: 'agent-7' }, type, ...over };
+}
+
+const surveyLinks = {
+  1: `https://api.example.com/cases/${ID}/feedback?rating=1&sig=a1`,
+  2: `https://api.example.com/cases/${ID}/feedback?rating=2&sig=b2`,
+  3: `https://api.example.com/cases/${ID}/feedback?rating=3&sig=c3`,
+  4: `https://api.example.com/cases/${ID}/feedback?rating=4&sig=d4`,
+  5: `https://api.example.com/cases/${ID}/feedback?rating=5&sig=e5`,
+} as const;
+
+const history = [
+  { id: '01JCPREV00000000000000000A', subject: 'Late delivery', status: 'CLOSED', createdAt: '2026-10-01T10:00:00.000Z', resolvedAt: '2026-10-02T10:00:00.000Z' },
+  { id: '01JBPREV00000000000000000B', subject: 'Wrong size', status: 'RESOLVED', createdAt: '2026-09-01T10:00:00.000Z' },
+];
+
+/** A realistic input for each template: the event that owes it and the case after the change. */
+function inputFor(template: TemplateName, o: { case?: Partial<CaseRecord>; event?: Partial<TimelineEvent>; policy?: Policy } = {}): RenderInput {
+  const base: Record<TemplateName, [Partial<CaseRecord>, TimelineEvent]> = {
+    acknowledgement: [{}, makeEvent('created', { summary: 'Opened at L0 in support.' })],
+    'status-update': [
+      { level: 'L1' },
+      makeEvent('escalated', { summary: 'Customer is upset', changes: { level: { before: 'L0', after: 'L1' } }, data: { kind: 'hierarchical', automatic: false } }),
+    ],
+    'public-comment': [{}, makeEvent('commented', { summary: 'We have shipped a replacement today.', data: { visibility: 'public' } })],
+    resolution: [
+      { status: 'RESOLVED', resolution: 'Replacement delivered and refund issued.', resolvedAt: '2026-11-23T10:00:00.000Z' },
+      makeEvent('resolved', { summary: 'Replacement delivered and refund issued.' }),
+    ],
+    'overdue-apology': [
+      { level: 'L3', sla: { ...makeCase().sla, levelDueAt: '2026-12-22T09:00:00.000Z', overdue: true } },
+      makeEvent('sla.overdue', { at: '2026-12-20T09:00:00.000Z', actor: { kind: 'system', id: 'escalation-timer' }, summary: 'Not resolved by the close-by deadline; escalated from L1 to L3.' }),
+    ],
+    'follow-up': [
+      { status: 'CLOSED', resolution: 'Fixed.', resolvedAt: '2026-11-23T10:00:00.000Z' },
+      makeEvent('followed-up', { summary: 'Sent the customer the satisfaction survey.' }),
+    ],
+    'escalation-alert': [
+      { level: 'L2' },
+      makeEvent('escalated', { summary: 'Third damaged delivery; customer threatens to cancel.', changes: { level: { before: 'L1', after: 'L2' } }, data: { kind: 'hierarchical' } }),
+    ],
+    'breach-warning': [
+      { level: 'L1' },
+      makeEvent('sla.warning', { at: '2026-11-22T07:24:00.000Z', actor: { kind: 'system', id: 'escalation-timer' }, data: { level: 'L1', dueAt: '2026-11-22T09:00:00.000Z' } }),
+    ],
+    'breach-alert': [
+      { level: 'L3', sla: { ...makeCase().sla, breached: true } },
+      makeEvent('sla.breached', { at: '2026-11-22T09:00:00.000Z', actor: { kind: 'system', id: 'escalation-timer' }, summary: 'The L3 time budget ran out.' }),
+    ],
+    'overdue-alert': [
+      { level: 'L3', sla: { ...makeCase().sla, overdue: true } },
+      makeEvent('sla.overdue', { at: '2026-12-20T09:00:00.000Z', actor: { kind: 'system', id: 'escalation-timer' }, summary: 'Not resolved by the close-by deadline.' }),
+    ],
+    'approval-request': [
+      {
+        level: 'L1',
+        compensations: [
+          {
+            id: 'COMP1',
+            kind: 'refund',
+            amount: 300,
+            currency: 'USD',
+            note: 'Goodwill for three failed deliveries',
+            status: 'PENDING_APPROVAL',
+            offeredBy: { kind: 'client', id: 'agent-7' },
+            offeredAt: '2026-11-22T05:00:00.000Z',
+            authorityLimit: 150,
+          },
+        ],
+      },
+      makeEvent('compensation.offered', {
+        summary: 'refund of 300 USD, above the L1 authority of 150 USD: waits for a manager.',
+        data: { compensationId: 'COMP1', status: 'PENDING_APPROVAL', amount: 300, currency: 'USD', authorityLimit: 150 },
+      }),
+    ],
+  };
+  const [caseOver, event] = base[template];
+  return {
+    template,
+    case: makeCase({ ...caseOver, ...o.case }),
+    event: { ...event, ...o.event },
+    recipient: CUSTOMER_TEMPLATES.has(template) ? 'ada@example.com' : 'manager@example.com',
+    policy: o.policy ?? policy(),
+    ...(template === 'follow-up' ? { surveyLinks } : {}),
+    ...(CUSTOMER_TEMPLATES.has(template) ? {} : { customerHistory: history }),
+  };
+}
+
+const render = (t: TemplateName, o?: Parameters<typeof inputFor>[1]) => renderEmail(inputFor(t, o));
+const all = (e: { subject: string; text: string; html: string }) => [e.subject, e.text, e.html];
+
+describe('renderEmail', () => {
+  it.each(ALL)('%s renders a subject, a text part and an HTML part naming the case', (t) => {
+    const e = render(t);
+    for (const part of all(e)) {
+      expect(part.length).toBeGreaterThan(0);
+      expect(part).toContain(ID);
+    }
+    expect(e.html).toMatch(/^<!doctype html>/);
+    expect(e.text).toContain(CUSTOMER_TEMPLATES.has(t) ? 'The Acme team' : 'Acme escalations');
+    expect(e.html).toContain('Acme');
+  });
+
+  it('rejects an unknown template', () => {
+    expect(() => renderEmail({ ...inputFor('acknowledgement'), template: 'nope' as TemplateName })).toThrow(/unknown email template/);
+  });
+});
+
+describe('HTML escaping', () => {
+  const nasty = {
+    case: { subject: '<script>alert(1)</script> Tom & Jerry', customer: { id: 'c', email: 'ada@example.com', name: '<b>Ada</b> & Co', tier: 'standard' as const } },
+  };
+
+  it('escapeHtml escapes the five special characters', () => {
+    expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe('&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
+    expect(escapeHtml('plain text')).toBe('plain text');
+  });
+
+  it.each(ALL)('%s: subject and customer name arrive inert in HTML', (t) => {
+    const e = render(t, nasty);
+    expect(e.html).not.toContain('<script');
+    expect(e.html).not.toContain('<b>');
+    expect(e.html).not.toContain('Tom & Jerry');
+    expect(e.html).toContain('&lt;script&gt;alert(1)&lt;/script&gt; Tom &amp; Jerry');
+    // the text part keeps the words as written
+    expect(e.text).toContain('<script>alert(1)</script> Tom & Jerry');
+    expect(e.subject).toContain('<script>alert(1)</script> Tom & Jerry');
+  });
+
+  it('greets the customer by escaped name', () => {
+    const e = render('acknowledgement', nasty);
+    expect(e.html).toContain('Hi &lt;b&gt;Ada&lt;/b&gt; &amp; Co,');
+    expect(e.text).toContain('Hi <b>Ada</b> & Co,');
+  });
+
+  it('escapes a public comment body and keeps its line breaks', () => {
+    const e = render('public-comment', { event: { summary: '<img src=x onerror=alert(1)> Fish & chips\nsecond line' } });
+    expect(e.html).not.toContain('<img');
+    expect(e.html).toContain('&lt;img src=x onerror=alert(1)&gt; Fish &amp; chips<br>second line');
+    expect(e.text).toContain('> <img src=x onerror=alert(1)> Fish & chips\n> second line');
+  });
+
+  it('escapes the company name and internal values', () => {
+    const p = policy({ companyName: 'Smith & <Sons>' });
+    for (const t of ALL) {
+      const e = render(t, { policy: p, event: { summary: '<script>x</script>' } });
+      expect(e.html).not.toContain('<Sons>');
+      expect(e.html).not.toContain('<script');
+      expect(e.html).toContain('Smith &amp; &lt;Sons&gt;');
+    }
+  });
+});
+
+describe('subjects are header-safe', () => {
+  it.each(ALL)('%s strips CR/LF from the subject', (t) => {
+    const e = render(t, { case: { subject: 'Broken\r\nBcc: victim@example.com\nX-Evil: 1\r' } });
+    expect(e.subject).not.toMatch(/[\r\n]/);
+    expect(e.subject).toContain('Broken Bcc: victim@example.com X-Evil: 1');
+  });
+});
+
+describe('customer templates', () => {
+  const secret = 'INTERNAL: customer is a pain';
+
+  it.each([
+    ['escalated', { level: 'L1' as Level }, { changes: { level: { before: 'L0', after: 'L1' } } }],
+    ['escalated (automatic)', { level: 'L2' as Level }, { type: 'escalated', actor: { kind: 'system' as const, id: 'escalation-timer' }, data: { automatic: true, reason: 'sla' } }],
+    ['transferred', { department: 'billing-ops' }, { type: 'transferred', changes: { department: { before: 'support', after: 'billing-ops' } } }],
+    ['reopened', { level: 'L1' as Level, reopenCount: 1 }, { type: 'reopened', changes: { status: { before: 'RESOLVED', after: 'OPEN' } } }],
+  ])('a status-update for %s never includes the internal summary', (_name, c, ev) => {
+    const e = render('status-update', { case: c, event: { ...ev, summary: secret } });
+    for (const part of all(e)) {
+      expect(part).not.toContain('INTERNAL');
+      expect(part).not.toContain('pain');
+    }
+  });
+
+  it.each(CUSTOMER.filter((t) => t !== 'public-comment'))('%s never includes the event summary', (t) => {
+    const e = render(t, { event: { summary: secret } });
+    for (const part of all(e)) expect(part).not.toContain(secret);
+  });
+
+  it.each([
+    ['L1', 'a senior support specialist'],
+    ['L2', 'a specialist team lead'],
+    ['L3', 'our leadership team'],
+  ] as const)('a status-update to %s names the owner in plain words', (level, words) => {
+    const e = render('status-update', { case: { level }, event: { changes: { level: { before: 'L0', after: level } } } });
+    expect(e.text).toContain(words);
+    expect(e.html).toContain(words);
+  });
+
+  it('a transfer names the department title-cased', () => {
+    const e = render('status-update', {
+      case: { department: 'billing-ops' },
+      event: { type: 'transferred', changes: { department: { before: 'support', after: 'billing-ops' } } },
+    });
+    expect(e.text).toContain('our Billing Ops team');
+    expect(e.text).not.toContain('billing-ops');
+  });
+
+  it('acknowledgement says when the customer will hear back, in words, with no internal jargon', () => {
+    const e = render('acknowledgement');
+    expect(e.text).toContain('by Sunday 22 November 2026, 09:00 UTC');
+    expect(e.html).toContain('by Sunday 22 November 2026, 09:00 UTC');
+    expect(e.text).toContain('Order 1234 arrived damaged');
+    for (const part of all(e)) {
+      expect(part).not.toMatch(/SLA|L0|L1/);
+      expect(part).not.toContain('2026-11-22T09:00');
+    }
+  });
+
+  it.each(CUSTOMER)('%s uses no internal jargon at any level', (t) => {
+    for (const level of ['L0', 'L1', 'L2', 'L3'] as const) {
+      const e = render(t, { case: { level } });
+      for (const part of all(e)) expect(part).not.toMatch(/\bSLA\b|\bL[0-3]\b|\blevels?\b|escalat|timer|budget/i);
+    }
+  });
+
+  it('public-comment carries the comment body', () => {
+    const e = render('public-comment');
+    expect(e.text).toContain('We have shipped a replacement today.');
+    expect(e.html).toContain('We have shipped a replacement today.');
+  });
+
+  it('resolution quotes the resolution and says to reply if it is not fixed', () => {
+    const e = render('resolution');
+    expect(e.text).toContain('Replacement delivered and refund issued.');
+    expect(e.text).toMatch(/reply to this email/i);
+  });
+
+  it('overdue-apology apologises and says leadership now owns the case', () => {
+    const e = render('overdue-apology');
+    expect(e.text).toMatch(/apolog/i);
+    expect(e.text).toContain('longer than we promised');
+    expect(e.text).toContain('Our leadership team now personally owns your case');
+    expect(e.text).toContain('Friday 20 November 2026');
+    expect(e.text).toContain('by Tuesday 22 December 2026, 09:00 UTC');
+  });
+
+  it('follow-up offers all five one-click ratings', () => {
+    const e = render('follow-up');
+    for (const r of [1, 2, 3, 4, 5] as const) {
+      expect(e.text).toContain(surveyLinks[r]);
+      expect(e.html).toContain(`href="${escapeHtml(surveyLinks[r])}"`);
+    }
+    expect(e.text).toContain('1 – Very dissatisfied');
+    expect(e.text).toContain('5 – Very satisfied');
+    expect(e.html).toContain('1 – Very dissatisfied');
+    expect(e.html).toContain('5 – Very satisfied');
+  });
+
+  it('follow-up refuses to render without survey links, and never links a non-web URL', () => {
+    const { surveyLinks: _s, ...noLinks } = inputFor('follow-up');
+    expect(() => renderEmail(noLinks)).toThrow(/surveyLinks/);
+    const e = renderEmail({ ...inputFor('follow-up'), surveyLinks: { ...surveyLinks, 3: 'javascript:alert(1)' } });
+    expect(e.html).not.toContain('javascript:');
+    expect(e.html).toContain('3 – Neither satisfied nor dissatisfied');
+  });
+});
+
+describe('internal templates', () => {
+  it('escalation-alert carries the summary, the customer, their history and the deadlines', () => {
+    const e = render('escalation-alert');
+    for (const part of [e.text, e.html]) {
+      expect(part).toContain('Third damaged delivery; customer threatens to cancel.');
+      expect(part).toContain('Ada Lovelace');
+      expect(part).toContain('ada@example.com');
+      expect(part).toContain('gold');
+      expect(part).toContain('12,500 USD');
+      expect(part).toContain('P2');
+      expect(part).toContain('L2');
+      expect(part).toContain('support');
+      expect(part).toContain('01JCPREV00000000000000000A');
+      expect(part).toContain('Late delivery');
+      expect(part).toContain('2026-11-22T09:00:00.000Z');
+      expect(part).toContain('2026-12-20T09:00:00.000Z');
+    }
+    expect(e.subject).toContain('escalated to L2');
+    expect(e.text).toContain('from L1');
+  });
+
+  it('escalation-alert for a transfer and a reopen says so', () => {
+    const t = render('escalation-alert', { case: { department: 'billing-ops' }, event: { type: 'transferred', changes: { department: { before: 'support', after: 'billing-ops' } } } });
+    expect(t.subject).toContain('transferred to billing-ops');
+    const r = render('escalation-alert', { case: { reopenCount: 2 }, event: { type: 'reopened', changes: { status: { before: 'RESOLVED', after: 'OPEN' } } } });
+    expect(r.subject).toContain('reopened');
+    expect(r.text).toContain('reopen #2');
+  });
+
+  it('escalation-alert without history says so', () => {
+    const e = renderEmail({ ...inputFor('escalation-alert'), customerHistory: [] });
+    expect(e.text).toContain('No other cases from this customer.');
+  });
+
+  it('breach-warning says how much budget is used and when it runs out', () => {
+    const e = render('breach-warning');
+    expect(e.text).toContain('80% of the L1 time budget');
+    expect(e.text).toContain('Sunday 22 November 2026, 09:00 UTC');
+    expect(e.text).toContain('in 1 hour 36 minutes');
+    expect(e.text).toContain('L2');
+  });
+
+  it('breach-alert and overdue-alert name the deadlines', () => {
+    expect(render('breach-alert').text).toContain('breached');
+    const o = render('overdue-alert');
+    expect(o.text).toContain('Sunday 20 December 2026, 09:00 UTC');
+    expect(o.text).toContain('30 days');
+  });
+
+  it('approval-request shows amount, currency, kind and the authority limit', () => {
+    const e = render('approval-request');
+    for (const part of [e.text, e.html]) {
+      expect(part).toContain('refund');
+      expect(part).toContain('300 USD');
+      expect(part).toContain('150 USD');
+      expect(part).toContain('USD');
+    }
+    expect(e.subject).toContain('Approval needed: refund of 300 USD');
+  });
+
+  it.each(INTERNAL)('%s includes the case facts', (t) => {
+    const e = render(t);
+    expect(e.text).toContain('Order 1234 arrived damaged');
+    expect(e.text).toContain('ada@example.com');
+  });
+});
