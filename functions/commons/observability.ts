@@ -1,7 +1,5 @@
-// Logging and metrics: Powertools, created once per cold start; the service name tags every line.
+// Logging: Powertools, created once per cold start; the service name tags every line. The level comes from
+// POWERTOOLS_LOG_LEVEL (or Lambda's advanced logging controls), so the local stack can keep the console quiet.
 import { Logger } from '@aws-lambda-powertools/logger';
 
-export const logger = new Logger({
-  serviceName: 'escalator',
-  logLevel: (process.env['LOG_LEVEL'] as 'INFO' | 'DEBUG' | 'WARN' | 'ERROR' | 'SILENT' | undefined) ?? 'INFO',
-});
+export const logger = new Logger({ serviceName: 'escalator' });

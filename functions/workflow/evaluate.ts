@@ -38,7 +38,7 @@ export const handler = async (event: unknown): Promise<EvaluateResult> => {
   if (after === stored && after.outbox.length > 0) await settle(after); // emails owed from an earlier step
 
   const wakeAt = nextWakeUp(after, getPolicy());
-  logger.info('timer evaluated', { caseId, timerVersion, level: after.level, status: after.status, wakeAt });
+  logger.info('timer evaluated', { caseId, timerVersion, caseLevel: after.level, caseStatus: after.status, wakeAt });
   return wakeAt === null
     ? { caseId, timerVersion, wakeAt: null, done: true, reason: 'nothing-left' }
     : { caseId, timerVersion, wakeAt, done: false };
