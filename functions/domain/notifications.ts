@@ -19,11 +19,20 @@ export type TemplateName =
 /**
  * The emails an event owes. Each entry's key is unique per (case, milestone, recipient): the event id is the
  * milestone, so a retried step that re-reads the same event can never owe the same email twice.
+ *
+ * The rules, in words:
+ * - the customer hears about every change they should know of (acknowledgement, the case moving up, to another team
+ *   or back open, public replies, the resolution, the overdue apology, the survey), and never about internal notes,
+ *   compensation bookkeeping, pauses or priority changes;
+ * - managers of the level and department the case is in AFTER the event are alerted (a transfer alerts the new
+ *   department's, an escalation the new level's, the overdue rule the top level's);
+ * - the overdue rule moves the case to the top level itself: its apology is the customer's status update, so it
+ *   owes no separate one.
  */
 export function notificationsFor(e: TimelineEvent, before: CaseRecord, after: CaseRecord, policy: Policy): OutboxEntry[] {
   const customer = (template: TemplateName): OutboxEntry[] => [entry(after, e, template, after.customer.email, 'customer')];
   const managers = (template: TemplateName): OutboxEntry[] =>
-    managersFor(policy, after.level, after.department).map((to) => entry(after, e, template, to, 'internal'));
+    unique(managersFor(policy, after.level, after.department)).map((to) => entry(after, e, template, to, 'internal'));
 
   switch (e.type) {
     case 'created':
@@ -50,6 +59,12 @@ export function notificationsFor(e: TimelineEvent, before: CaseRecord, after: Ca
     default:
       return [];
   }
+}
+
+/** A policy may list an address twice (or in two spellings): one email each. */
+function unique(addresses: string[]): string[] {
+  const seen = new Set<string>();
+  return addresses.filter((a) => !seen.has(a.toLowerCase()) && seen.add(a.toLowerCase()));
 }
 
 function entry(c: CaseRecord, e: TimelineEvent, template: TemplateName, to: string, audience: OutboxEntry['audience']): OutboxEntry {

@@ -212,7 +212,8 @@ export function reopen(c: CaseRecord, input: { reason?: string | undefined }, ct
   requireStatus(c, ['RESOLVED', 'CLOSED'], 'reopen');
   const { resolution: _r, resolvedAt: _ra, closedAt: _ca, ...rest } = c;
   const reopened: CaseRecord = { ...rest, status: 'OPEN', reopenCount: c.reopenCount + 1 };
-  const next = { ...reopened, sla: restartLevelBudget(reopened, ctx.now.toISOString(), ctx.policy) };
+  // A fresh budget at the level it had; an earlier breach is history (on the timeline), not a reason to stop timing.
+  const next = { ...reopened, sla: { ...restartLevelBudget(reopened, ctx.now.toISOString(), ctx.policy), breached: false } };
   return appendEvents(c, next, ctx, [
     {
       type: 'reopened',
@@ -279,6 +280,7 @@ export function offerCompensation(c: CaseRecord, input: CompensationInput, ctx: 
 export function approveCompensation(c: CaseRecord, compensationId: string, ctx: ChangeContext): CaseRecord {
   const offer = c.compensations.find((o) => o.id === compensationId);
   if (!offer) throw new NotFoundError(`no compensation ${compensationId} on case ${c.id}`);
+  if (c.status === 'CLOSED') throw new ConflictError('cannot approve compensation on a CLOSED case; reopen it first');
   if (offer.status !== 'PENDING_APPROVAL') throw new ConflictError(`compensation ${compensationId} is already ${offer.status}`);
   const at = ctx.now.toISOString();
   const approved: Compensation = { ...offer, status: 'APPROVED', approvedBy: ctx.actor, approvedAt: at };

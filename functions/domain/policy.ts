@@ -93,7 +93,7 @@ export function parsePolicy(doc: unknown, source = 'policy'): Policy {
 
 /** The current level's budget: the department's own SLA when it has one, else the default. */
 export function levelBudgetMs(policy: Policy, priority: PriorityT, level: LevelT, department: string): number {
-  const budgets = policy.departments[department]?.budgets ?? policy.budgets;
+  const budgets = (isKnownDepartment(policy, department) ? policy.departments[department]!.budgets : undefined) ?? policy.budgets;
   return durationMs(budgets[priority][level]);
 }
 
@@ -107,7 +107,8 @@ export function followUpMs(policy: Policy): number {
 
 /** Managers alerted for a level in a department: the department's own list, else the policy-wide one. */
 export function managersFor(policy: Policy, level: LevelT, department: string): string[] {
-  return policy.departments[department]?.managers[level] ?? policy.notifications.managers[level] ?? [];
+  const own = isKnownDepartment(policy, department) ? policy.departments[department]!.managers[level] : undefined;
+  return own ?? policy.notifications.managers[level] ?? [];
 }
 
 export function isKnownDepartment(policy: Policy, department: string): boolean {

@@ -38,7 +38,8 @@ export function routeCase(input: RoutingInput, policy: Policy): RoutingDecision 
     }
   });
   if (department === undefined && input.category !== undefined) {
-    const byCategory = routing.categories[input.category.toLowerCase()];
+    const wanted = input.category.toLowerCase();
+    const byCategory = Object.entries(routing.categories).find(([k]) => k.toLowerCase() === wanted)?.[1];
     if (byCategory) {
       department = byCategory;
       reasons.push(`category ${input.category} → ${byCategory}`);
@@ -54,7 +55,7 @@ export function routeCase(input: RoutingInput, policy: Policy): RoutingDecision 
 function matches(when: Policy['routing']['rules'][number]['when'], input: RoutingInput): boolean {
   if (when.priorities && !when.priorities.includes(input.priority)) return false;
   if (when.tiers && !when.tiers.includes(input.customer.tier)) return false;
-  if (when.categories && (input.category === undefined || !when.categories.includes(input.category.toLowerCase()))) return false;
+  if (when.categories && (input.category === undefined || !when.categories.some((k) => k.toLowerCase() === input.category!.toLowerCase()))) return false;
   if (when.minLifetimeValue !== undefined && (input.customer.lifetimeValue ?? 0) < when.minLifetimeValue) return false;
   return true;
 }
