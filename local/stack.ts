@@ -1,8 +1,8 @@
 // Local stack: the whole of Escalator in one Node process on 127.0.0.1 — DynamoDB (dynalite), Step Functions
 // (the definition from the synthesized template), SES (aws-ses-v2-local), the API gateway and the reconciler —
 // with the same handler code as on AWS, which sees only the SDK's standard endpoint variables.
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -72,13 +72,38 @@ export function loadPolicy(path: string): Policy {
   }
 }
 
-/** Synthesize the CDK app in-process with bundling skipped (seconds), or read a template already made. */
+/** Everything that shapes the template: the infrastructure code, what it imports from functions/, the policy, the lockfile. */
+function templateInputsHash(policyPath: string): string {
+  const hash = createHash('sha256');
+  const files = (dir: string): string[] =>
+    readdirSync(join(ROOT, dir), { withFileTypes: true, recursive: true })
+      .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+      .map((e) => join(e.parentPath, e.name))
+      .sort();
+  for (const f of [...files('lib'), ...files('functions/domain'), join(ROOT, 'functions/routes.ts'), join(ROOT, 'functions/http/views.ts'), join(ROOT, 'functions/adapters/case-table-schema.ts'), join(ROOT, 'package-lock.json'), policyPath]) {
+    hash.update(f.replace(ROOT, '')).update(readFileSync(f));
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * The synthesized template: given, or cached under node_modules/.cache (keyed by everything that shapes it), or
+ * synthesized in-process with bundling skipped. A cache hit makes start-up take a second instead of a full synth.
+ */
 export async function loadTemplate(policyPath: string, templatePath?: string): Promise<CfnTemplate> {
   if (templatePath) return readTemplate(templatePath);
+  const cacheDir = join(ROOT, 'node_modules', '.cache', 'escalator');
+  const cached = join(cacheDir, `template-${templateInputsHash(policyPath)}.json`);
+  if (existsSync(cached)) return readTemplate(cached);
   const { createEscalatorApp } = (await import('../lib/app.ts')) as typeof import('../lib/app.ts');
   const { app, stack } = createEscalatorApp({ policyPath, bundle: false });
   const assembly = app.synth();
-  return assembly.getStackArtifact(stack.artifactId).template as CfnTemplate;
+  const template = assembly.getStackArtifact(stack.artifactId).template as CfnTemplate;
+  mkdirSync(cacheDir, { recursive: true });
+  const tmp = `${cached}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(template));
+  renameSync(tmp, cached);
+  return template;
 }
 
 function linkSigningKey(dataDir: string | undefined): string {
