@@ -253,28 +253,44 @@ function historyBlocks(i: RenderInput): Block[] {
   return [heading('Customer history'), items.length ? { kind: 'list', items } : p('No other cases from this customer.')];
 }
 
+/**
+ * The level and department the event moved the case to: the recipients were chosen for them, and the case may have
+ * moved on by the time a late drain renders the alert.
+ */
+function eventTarget(i: RenderInput): { level: Level; department: string } {
+  const level = i.event.changes?.['level']?.after;
+  const department = i.event.changes?.['department']?.after;
+  return {
+    level: (LEVELS as readonly unknown[]).includes(level) ? (level as Level) : i.case.level,
+    department: typeof department === 'string' && department ? department : i.case.department,
+  };
+}
+
 function escalationAlert(i: RenderInput): Draft {
   const c = i.case;
   const e = i.event;
   const from = e.changes?.['level']?.before;
   const fromDept = e.changes?.['department']?.before;
+  const { level, department } = eventTarget(i);
   let title: string;
   let lead: string;
   switch (movement(e)) {
     case 'department':
-      title = `Case ${c.id} transferred to ${c.department}`;
-      lead = `Transferred ${actorText(e)}${typeof fromDept === 'string' ? ` from ${fromDept}` : ''} to ${c.department}; it sits at ${INTERNAL_LEVEL[c.level]}.`;
+      title = `Case ${c.id} transferred to ${department}`;
+      lead = `Transferred ${actorText(e)}${typeof fromDept === 'string' ? ` from ${fromDept}` : ''} to ${department}; it sits at ${INTERNAL_LEVEL[level]}.`;
       break;
     case 'reopened':
-      title = `Case ${c.id} reopened at ${c.level}`;
-      lead = `Reopened ${actorText(e)} at ${INTERNAL_LEVEL[c.level]} in ${c.department} (reopen #${c.reopenCount}); it counts as a repeat escalation.`;
+      title = `Case ${c.id} reopened at ${level}`;
+      lead = `Reopened ${actorText(e)} at ${INTERNAL_LEVEL[level]} in ${department} (reopen #${c.reopenCount}); it counts as a repeat escalation.`;
       break;
     default:
-      title = `Case ${c.id} escalated to ${c.level}`;
-      lead = `Escalated ${actorText(e)}${typeof from === 'string' ? ` from ${from}` : ''} to ${INTERNAL_LEVEL[c.level]} in ${c.department}.`;
+      title = `Case ${c.id} escalated to ${level}`;
+      lead = `Escalated ${actorText(e)}${typeof from === 'string' ? ` from ${from}` : ''} to ${INTERNAL_LEVEL[level]} in ${department}.`;
   }
+  const since = level !== c.level || department !== c.department ? [p(`Since then the case has moved on: it is now at ${INTERNAL_LEVEL[c.level]} in ${c.department}.`)] : [];
   return internalDraft(i, title, [
-    p(`${lead} You are receiving this as a manager for ${c.level} in ${c.department}.`),
+    p(`${lead} You are receiving this as a manager for ${level} in ${department}.`),
+    ...since,
     ...summaryBlocks('Escalation summary', e),
     ...caseFacts(i),
     ...deadlineFacts(i),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CaseRecord, Level, TimelineEvent } from '../../functions/domain/model.ts';
-import type { TemplateName } from '../../functions/domain/notifications.ts';
+import { notificationsFor, type TemplateName } from '../../functions/domain/notifications.ts';
 import { parsePolicy, type Policy } from '../../functions/domain/policy.ts';
 import { CUSTOMER_TEMPLATES, escapeHtml, renderEmail, type RenderInput } from '../../functions/notifications/templates.ts';
 
@@ -360,6 +360,24 @@ describe('internal templates', () => {
     expect(r.text).toContain('reopen #2');
   });
 
+  it('escalation-alert is about the move its recipients were chosen for, even when the case has moved on since', () => {
+    // The L1 managers' alert rendered late (a timer that woke late moved the case on to L3 in the same step).
+    const e = render('escalation-alert', { case: { level: 'L3' }, event: { changes: { level: { before: 'L0', after: 'L1' } } } });
+    expect(e.subject).toContain('escalated to L1');
+    expect(e.text).toContain('to L1 (senior agent) in support');
+    expect(e.text).toContain('as a manager for L1 in support');
+    expect(e.text).toContain('Since then the case has moved on: it is now at L3 (executive) in support.');
+    const t = render('escalation-alert', {
+      case: { department: 'billing-ops' },
+      event: { type: 'transferred', changes: { department: { before: 'support', after: 'tech' } } },
+    });
+    expect(t.subject).toContain('transferred to tech');
+    expect(t.text).toContain('as a manager for L2 in tech');
+    expect(t.text).toContain('it is now at L2 (specialist/manager) in billing-ops');
+    // up to date: no "moved on" line
+    expect(render('escalation-alert').text).not.toContain('moved on');
+  });
+
   it('escalation-alert without history says so', () => {
     const e = renderEmail({ ...inputFor('escalation-alert'), customerHistory: [] });
     expect(e.text).toContain('No other cases from this customer.');
@@ -395,5 +413,44 @@ describe('internal templates', () => {
     const e = render(t);
     expect(e.text).toContain('Order 1234 arrived damaged');
     expect(e.text).toContain('ada@example.com');
+  });
+});
+
+describe('who is owed an email (notificationsFor)', () => {
+  it('sends one alert per manager even when the policy lists an address twice, in two spellings', () => {
+    // Prepare
+    const p = parsePolicy({
+      ...JSON.parse(JSON.stringify(policy())),
+      departments: { support: { managers: { L1: ['lead@example.com', 'Lead@Example.com', 'deputy@example.com'] } }, 'billing-ops': {} },
+    });
+    const c = makeCase({ level: 'L1' });
+    const e = makeEvent('escalated', { changes: { level: { before: 'L0', after: 'L1' } } });
+
+    // Act
+    const owed = notificationsFor(e, makeCase(), c, p);
+
+    // Assess
+    expect(owed.map((o) => [o.template, o.to])).toEqual([
+      ['status-update', 'ada@example.com'],
+      ['escalation-alert', 'lead@example.com'],
+      ['escalation-alert', 'deputy@example.com'],
+    ]);
+    expect(new Set(owed.map((o) => o.key)).size).toBe(owed.length);
+  });
+
+  it('never owes the customer anything for an internal note, a pause, a priority change or a compensation offer', () => {
+    const c = makeCase();
+    for (const e of [
+      makeEvent('commented', { summary: 'internal', data: { visibility: 'internal' } }),
+      makeEvent('paused'),
+      makeEvent('resumed'),
+      makeEvent('priority.changed'),
+      makeEvent('compensation.offered', { data: { status: 'PENDING_APPROVAL' } }),
+      makeEvent('compensation.approved'),
+      makeEvent('feedback.received'),
+      makeEvent('closed'),
+    ]) {
+      expect(notificationsFor(e, c, c, policy()).filter((o) => o.audience === 'customer')).toEqual([]);
+    }
   });
 });

@@ -1,0 +1,197 @@
+// Exactly once per (case, milestone, recipient): replaying a notification step — delivering a stale copy of a case
+// again, running the timer's evaluate step twice, restarting the whole stack mid-flight — never sends an email twice.
+// The one documented limit: a sender that dies between claim and send leaves the email `email.unconfirmed`, never resent.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ulid } from 'ulid';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CaseRecord } from '../../functions/domain/model.ts';
+import type { LocalStack } from '../../local/stack.ts';
+import { eventually, newCaseBody, policyFile, startTestStack, TestApi, uniformBudgets, type SentEmail } from '../support/stack.ts';
+import { emailEvents, expectExactlyOwed, settledTimeline, sleep, storeEmailsOf, timeline } from './email-support.ts';
+
+const managers = (dept: string) => ({
+  L0: [`${dept}-l0@example.com`],
+  L1: [`${dept}-l1@example.com`],
+  L2: [`${dept}-l2@example.com`],
+  L3: [`${dept}-l3@example.com`],
+});
+
+const dataDir = mkdtempSync(join(tmpdir(), 'escalator-exactly-once-'));
+const policyPath = policyFile({
+  budgets: uniformBudgets(3),
+  closeBy: 'PT60S',
+  followUpAfter: 'PT2S',
+  warnAt: 0.5,
+  departments: { support: { managers: managers('support') }, billing: { managers: managers('billing') }, engineering: { managers: managers('engineering') } },
+});
+
+let stack: LocalStack;
+let api: TestApi;
+
+beforeAll(async () => {
+  ({ stack, api } = await startTestStack({ policyPath, dataDir }));
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/** Modules imported after the stack started, so their SDK clients use the local endpoints. */
+async function app() {
+  const { deliverOutbox, emailRecords } = await import('../../functions/notifications/outbox.ts');
+  const { caseRepository } = await import('../../functions/adapters/case-repository.ts');
+  const { newCase, CreateCaseInput } = await import('../../functions/domain/operations.ts');
+  const { handler: evaluate } = await import('../../functions/workflow/evaluate.ts');
+  const { ddb } = await import('../../functions/commons/clients/dynamodb.ts');
+  const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
+  return { deliverOutbox, emailRecords, caseRepository, newCase, CreateCaseInput, evaluate, ddb, PutCommand };
+}
+
+/** A case written as a request would (created `agoMs` ago), whose timer never started and whose emails were never sent. */
+async function orphanCase(customer: string, agoMs: number): Promise<CaseRecord> {
+  const { caseRepository, newCase, CreateCaseInput } = await app();
+  const input = CreateCaseInput.parse(newCaseBody({ customer: { id: customer, email: customer } }));
+  const c = newCase(ulid(), input, { now: new Date(Date.now() - agoMs), actor: { kind: 'client', id: 'test' }, policy: stack.policy, newId: ulid });
+  await caseRepository.create(c);
+  return c;
+}
+
+const sentRecords = async (id: string) =>
+  emailEvents(await timeline(api, id))
+    .filter((r) => r.type === 'email.sent')
+    .map((r) => `${r.forEvent}/${r.template}/${r.to}#${r.messageId}`)
+    .sort();
+
+describe('replaying a notification step', () => {
+  it('(a) delivering a stale copy of a case whose outbox was already delivered sends nothing', async () => {
+    // Prepare: a case that was acknowledged, warned and escalated (L0 → L1 after 3 s), all its emails sent
+    const { deliverOutbox, emailRecords, caseRepository } = await app();
+    const customer = 'stale.e2e@example.org';
+    const id: string = (await api.post('/cases', newCaseBody({ customer: { id: 'stale', email: customer } }))).body.id;
+    await eventually(() => settledTimeline(api, id, stack.policy, customer, (ev) => ev.some((e) => e.type === 'escalated')), 15_000);
+    await api.post(`/cases/${id}/resolve`, { resolution: 'Done.' }); // no more timer emails while we replay
+    await eventually(() => settledTimeline(api, id, stack.policy, customer, (ev) => ev.some((e) => e.type === 'resolved')));
+    const current = (await caseRepository.get(id))!;
+    expect(current.outbox).toEqual([]);
+    const records = await emailRecords(id);
+    // The stale copy: the case as it was before its outbox was drained (every entry it ever owed).
+    const stale: CaseRecord = { ...current, outbox: records.map(({ key, template, to, audience, eventId }) => ({ key, template, to, audience, eventId })) };
+    const storeBefore = await storeEmailsOf(api, id);
+    const sentBefore = await sentRecords(id);
+    expect(storeBefore.length).toBeGreaterThanOrEqual(5); // ack, warning, status update, alert, resolution
+
+    // Act: replay it, sequentially and concurrently
+    await deliverOutbox(stale);
+    await Promise.all([deliverOutbox(stale), deliverOutbox(stale), deliverOutbox({ ...stale, outbox: [...stale.outbox].reverse() })]);
+
+    // Assess
+    expect(await storeEmailsOf(api, id)).toEqual(storeBefore);
+    expect(await sentRecords(id)).toEqual(sentBefore);
+    expect((await caseRepository.get(id))!.outbox).toEqual([]);
+    await expectExactlyOwed(api, id, stack.policy, customer);
+  });
+
+  it('(b) running the evaluate step twice with the same input adds no event and sends no email twice', async () => {
+    // Prepare: a case whose L0 warning (1.5 s) and escalation (3 s) are due, its timer never run
+    const { evaluate } = await app();
+    const customer = 'evaluate.e2e@example.org';
+    const c = await orphanCase(customer, 3_500);
+    const input = { caseId: c.id, timerVersion: 1 };
+
+    // Act: two concurrent runs, then a third
+    const [first, second] = await Promise.all([evaluate(input), evaluate(input)]);
+    const eventsAfterTwo = (await timeline(api, c.id)).filter((e) => !e.type.startsWith('email.'));
+    const third = await evaluate(input);
+
+    // Assess
+    expect(second.wakeAt).toBe(first.wakeAt);
+    expect(third.wakeAt).toBe(first.wakeAt);
+    const events = await eventually(() => settledTimeline(api, c.id, stack.policy, customer));
+    const caseEvents = events.filter((e) => !e.type.startsWith('email.'));
+    expect(caseEvents).toEqual(eventsAfterTwo);
+    expect(caseEvents.map((e) => e.type)).toEqual(['created', 'sla.warning', 'escalated']);
+    const d = await expectExactlyOwed(api, c.id, stack.policy, customer, events);
+    expect(d.sent.map((r) => `${r.template} ${r.to}`).sort()).toEqual([
+      `acknowledgement ${customer}`,
+      'breach-warning support-l0@example.com',
+      'escalation-alert support-l1@example.com',
+      `status-update ${customer}`,
+    ]);
+  });
+
+  it('(d) a claim whose sender died before sending is reported unconfirmed and never resent; a fresh one is left to its sender', async () => {
+    // Prepare: two orphaned cases whose acknowledgement is claimed (SENDING) by a sender that is gone — one long ago,
+    // one just now (still within the time a live sender may take)
+    const { deliverOutbox, emailRecords, caseRepository, ddb, PutCommand } = await app();
+    const oldCustomer = 'crashed-sender.e2e@example.org';
+    const freshCustomer = 'busy-sender.e2e@example.org';
+    const crashed = await orphanCase(oldCustomer, 0);
+    const busy = await orphanCase(freshCustomer, 0);
+    const claim = (c: CaseRecord, claimedAt: string) =>
+      ddb.send(
+        new PutCommand({
+          TableName: process.env['TABLE_NAME']!,
+          Item: { pk: `CASE#${c.id}`, sk: `EMAIL#${c.outbox[0]!.key}`, ...c.outbox[0]!, state: 'SENDING', claimedAt },
+        }),
+      );
+    await claim(crashed, new Date(Date.now() - 10 * 60_000).toISOString());
+    await claim(busy, new Date().toISOString());
+
+    // Act
+    await deliverOutbox(crashed);
+    await deliverOutbox(busy);
+    await deliverOutbox(crashed);
+
+    // Assess
+    const crashedEmails = emailEvents(await timeline(api, crashed.id));
+    expect(crashedEmails.map((r) => [r.type, r.template])).toEqual([['email.unconfirmed', 'acknowledgement']]);
+    expect(crashedEmails[0]!.summary).toMatch(/not resent/);
+    expect((await caseRepository.get(crashed.id))!.outbox).toEqual([]);
+    expect((await emailRecords(busy.id)).map((r) => r.state)).toEqual(['SENDING']);
+    expect((await caseRepository.get(busy.id))!.outbox).toHaveLength(1); // still owed until its sender confirms or is given up on
+    const all = await api.emails();
+    expect(all.filter((m) => m.destination.to.includes(oldCustomer) || m.destination.to.includes(freshCustomer))).toEqual([]);
+  });
+
+  it('(c) a restart of the stack mid-flight sends nothing again that was sent before it, and the timer carries on', async () => {
+    // Prepare: a case acknowledged and escalated once (3 s) before the stop
+    const customer = 'restart.e2e@example.org';
+    const id: string = (await api.post('/cases', newCaseBody({ customer: { id: 'restart', email: customer } }))).body.id;
+    const createdAt = Date.now();
+    await eventually(() => settledTimeline(api, id, stack.policy, customer, (ev) => ev.some((e) => e.type === 'escalated')), 15_000);
+    const sentBefore = await sentRecords(id);
+    const storeBefore: SentEmail[] = await storeEmailsOf(api, id);
+    expect(sentBefore.length).toBe(storeBefore.length);
+
+    // Act: stop in the middle of the case's life, stay down across its next deadlines (4.5 s warning, 6 s escalation),
+    // restart on the same data and ports
+    await stack.stop();
+    await sleep(Math.max(0, createdAt + 7_000 - Date.now()));
+    ({ stack, api } = await startTestStack({ policyPath, dataDir, ports: stack.ports }));
+    const events = await eventually(
+      () => settledTimeline(api, id, stack.policy, customer, (ev) => ev.filter((e) => e.type === 'escalated').length >= 2),
+      20_000,
+    );
+    await api.post(`/cases/${id}/resolve`, { resolution: 'Fixed after the restart.' });
+    const final = await eventually(() => settledTimeline(api, id, stack.policy, customer, (ev) => ev.some((e) => e.type === 'resolved')));
+
+    // Assess: every email sent before the restart is still recorded once with the same SES message; nothing was sent
+    // again (no email the new process sent duplicates one sent before); the deadlines missed while down happened once.
+    expect(events.filter((e) => e.type === 'escalated').map((e) => e.changes?.['level']?.after).slice(0, 2)).toEqual(['L1', 'L2']);
+    const sentAfter = await sentRecords(id);
+    for (const s of sentBefore) expect(sentAfter).toContain(s);
+    const storeAfter = await storeEmailsOf(api, id);
+    const newInStore = storeAfter.filter((m) => !storeBefore.some((b) => b.messageId === m.messageId));
+    const recordedBefore = new Set(sentBefore.map((s) => s.split('#')[1]));
+    const newRecords = sentAfter.filter((s) => !sentBefore.includes(s));
+    // Every email the new process sent belongs to a record made after the restart…
+    expect(newInStore.map((m) => m.messageId).sort()).toEqual(newRecords.map((s) => s.split('#')[1]).sort());
+    for (const m of newInStore) expect(recordedBefore.has(m.messageId)).toBe(false);
+    // …and none of those records is for a milestone notified before the restart.
+    const keyOf = (s: string) => s.split('#')[0];
+    for (const r of newRecords) expect(sentBefore.map(keyOf)).not.toContain(keyOf(r));
+    expect(newRecords.length).toBeGreaterThan(0); // the timer carried on after the restart (L2 escalation, resolution)
+    await expectExactlyOwed(api, id, stack.policy, customer, final);
+  });
+});
