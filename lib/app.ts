@@ -1,0 +1,89 @@
+// Infrastructure entry point: read and validate the policy, build the stack, register cdk-nag. Used by bin/app.ts
+// (the CDK CLI), the CDK tests and the local stack (which synthesizes in-process with bundling skipped).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { parsePolicy, type Policy } from '../functions/domain/policy.ts';
+import { EscalatorStack } from './escalator-stack.ts';
+import { REPO_ROOT } from './paths.ts';
+
+export { EscalatorStack } from './escalator-stack.ts';
+
+export const DEFAULT_POLICY_PATH = 'policies/default.json';
+export const DEFAULT_STACK_NAME = 'Escalator';
+
+export interface EscalatorAppOptions {
+  /** Policy file; default env ESCALATOR_POLICY, else policies/default.json. Relative paths: cwd first, then the repo root. */
+  policyPath?: string;
+  /** false: skip asset bundling (context `aws:cdk:bundling-stacks: []`), for fast in-process synthesis. Default true. */
+  bundle?: boolean;
+  /** Cloud assembly directory (default: the CLI's, else a temporary one). */
+  outdir?: string;
+  /** Extra context, as with `-c key=value`: account, region, stackName, alarmEmail, cognitoDomainPrefix, sesSandboxRecipients. */
+  context?: Record<string, unknown>;
+}
+
+/** A policy file that cannot be read or is not a valid policy; the message is one line. */
+export class PolicyFileError extends Error {
+  override name = 'PolicyFileError';
+}
+
+export interface LoadedPolicy {
+  path: string;
+  document: unknown;
+  policy: Policy;
+}
+
+export function loadPolicy(policyPath?: string): LoadedPolicy {
+  const given = policyPath ?? process.env['ESCALATOR_POLICY'] ?? DEFAULT_POLICY_PATH;
+  const candidates = path.isAbsolute(given) ? [given] : [path.resolve(process.cwd(), given), path.resolve(REPO_ROOT, given)];
+  const file = candidates.find((c) => fs.existsSync(c));
+  if (!file) throw new PolicyFileError(`policy file ${given} not found (looked in ${[...new Set(candidates)].join(', ')})`);
+  let document: unknown;
+  try {
+    document = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new PolicyFileError(`policy file ${file} is not valid JSON: ${(e as Error).message.split('\n')[0]}`);
+  }
+  try {
+    return { path: file, document, policy: parsePolicy(document, file) };
+  } catch (e) {
+    throw new PolicyFileError((e as Error).message.replace(/\s*\n\s*/g, ' '));
+  }
+}
+
+/** cdk.json's context (feature flags): applied in-process too, so tests and the local stack synthesize what the CLI does. */
+function projectContext(): Record<string, unknown> {
+  const file = path.join(REPO_ROOT, 'cdk.json');
+  if (!fs.existsSync(file)) return {};
+  return ((JSON.parse(fs.readFileSync(file, 'utf8')) as { context?: Record<string, unknown> }).context ?? {});
+}
+
+export function createEscalatorApp(opts: EscalatorAppOptions = {}): { app: App; stack: EscalatorStack } {
+  const { document, policy } = loadPolicy(opts.policyPath);
+  const app = new App({
+    ...(opts.outdir ? { outdir: opts.outdir } : {}),
+    context: { ...projectContext(), ...opts.context },
+    // After the CLI's context, so nothing can turn bundling back on for an in-process synth.
+    ...(opts.bundle === false ? { postCliContext: { 'aws:cdk:bundling-stacks': [] } } : {}),
+  });
+  const ctx = (key: string): string | undefined => {
+    const v = app.node.tryGetContext(key) as unknown;
+    return v === undefined || v === null || v === '' ? undefined : String(v);
+  };
+  const account = ctx('account');
+  const region = ctx('region');
+  const stack = new EscalatorStack(app, ctx('stackName') ?? DEFAULT_STACK_NAME, {
+    description: 'Escalator: API-first customer escalation engine',
+    // Context-driven or environment-agnostic: never a lookup, so synth stays offline and deterministic.
+    ...(account || region ? { env: { account, region } } : {}),
+    policy,
+    policyDocument: document,
+    alarmEmail: ctx('alarmEmail'),
+    cognitoDomainPrefix: ctx('cognitoDomainPrefix'),
+    sesSandboxRecipients: (ctx('sesSandboxRecipients') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
+  return { app, stack };
+}

@@ -1,0 +1,74 @@
+// Infrastructure: the Escalator stack. Stateful resources (cases table, user pool, signing key) are separate
+// constructs with pinned logical ids and RETAIN/deletion protection; everything else can be replaced at will.
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { Policy } from '../functions/domain/policy.ts';
+import { Auth } from './auth.ts';
+import { CasesTable } from './cases-table.ts';
+import { EscalationWorkflow } from './escalation-workflow.ts';
+import { EscalatorApi } from './http-api.ts';
+import { Notifications } from './notifications.ts';
+import { Ops } from './ops.ts';
+import { Reconciler } from './reconciler.ts';
+
+export interface EscalatorStackProps extends StackProps {
+  /** The validated policy (drives the SES identity and configuration set). */
+  readonly policy: Policy;
+  /** The policy document as written, inlined into every function bundle. */
+  readonly policyDocument: unknown;
+  readonly alarmEmail?: string | undefined;
+  readonly cognitoDomainPrefix?: string | undefined;
+  readonly sesSandboxRecipients?: readonly string[];
+}
+
+export class EscalatorStack extends Stack {
+  // Stateful
+  readonly cases: CasesTable;
+  readonly auth: Auth;
+  // Stateless
+  readonly ops: Ops;
+  readonly notifications: Notifications;
+  readonly workflow: EscalationWorkflow;
+  readonly api: EscalatorApi;
+  readonly reconciler: Reconciler;
+
+  constructor(scope: Construct, id: string, props: EscalatorStackProps) {
+    super(scope, id, props);
+    const { policy, policyDocument } = props;
+
+    this.cases = new CasesTable(this, 'Cases');
+    this.auth = new Auth(this, 'Auth', { domainPrefix: props.cognitoDomainPrefix });
+
+    this.ops = new Ops(this, 'Ops', { alarmEmail: props.alarmEmail });
+    this.notifications = new Notifications(this, 'Notifications', {
+      policy,
+      policyDocument,
+      cases: this.cases,
+      ops: this.ops,
+      sandboxRecipients: props.sesSandboxRecipients ?? [],
+    });
+    const shared = {
+      policyDocument,
+      cases: this.cases,
+      email: this.notifications.sending,
+      linkSigningKey: this.notifications.linkSigningKey,
+      ops: this.ops,
+    };
+    this.workflow = new EscalationWorkflow(this, 'EscalationWorkflow', shared);
+    this.api = new EscalatorApi(this, 'Api', { ...shared, stateMachine: this.workflow.stateMachine, auth: this.auth });
+    this.reconciler = new Reconciler(this, 'Reconciler', { ...shared, stateMachine: this.workflow.stateMachine });
+
+    const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
+    output('ApiUrl', this.api.url, 'Base URL of the API (set the policy\'s notifications.publicBaseUrl to it)');
+    output('TokenUrl', this.auth.tokenUrl, 'OAuth2 token endpoint (client_credentials)');
+    output('IntegrationClientId', this.auth.integrationClient.userPoolClientId, 'App client with cases/read cases/write');
+    output('ManagerClientId', this.auth.managerClient.userPoolClientId, 'App client with cases/read cases/write cases/manage');
+    output('UserPoolId', this.auth.userPool.userPoolId, 'Cognito user pool (client secrets: aws cognito-idp describe-user-pool-client)');
+    output('TableName', this.cases.table.tableName, 'Cases table');
+    output('StateMachineArn', this.workflow.stateMachine.stateMachineArn, 'Escalation workflow');
+    output('ConfigurationSetName', this.notifications.configurationSet.configurationSetName, 'SES configuration set (bounces and complaints)');
+    output('SenderIdentity', policy.notifications.from, 'SES identity to verify (or take the account out of the sandbox)');
+    output('AlarmTopicArn', this.ops.alarmTopic.topicArn, 'Subscribe operations to this topic');
+    output('DeadLetterQueueUrl', this.ops.deadLetterQueue.queueUrl, 'Failed asynchronous events (reconciler runs, bounce notifications)');
+  }
+}

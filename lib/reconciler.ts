@@ -1,0 +1,56 @@
+// Infrastructure: the scheduled guarantee behind every best-effort step. Every 5 minutes the reconciler starts timers
+// whose start was never confirmed, drains unsent email and replaces timer executions that failed.
+import { Duration } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { CasesTable } from './cases-table.ts';
+import { type EmailSending, EscalatorFunction } from './escalator-function.ts';
+import type { Ops } from './ops.ts';
+
+export const RECONCILE_EVERY = Duration.minutes(5);
+
+export interface ReconcilerProps {
+  readonly policyDocument: unknown;
+  readonly cases: CasesTable;
+  readonly stateMachine: StateMachine;
+  readonly email: EmailSending;
+  readonly linkSigningKey: ISecret;
+  readonly ops: Ops;
+}
+
+export class Reconciler extends Construct {
+  readonly function: EscalatorFunction;
+  readonly schedule: Rule;
+
+  constructor(scope: Construct, id: string, props: ReconcilerProps) {
+    super(scope, id);
+    this.function = new EscalatorFunction(this, 'ReconcilerFunction', {
+      handler: { file: 'functions/workflow/reconciler.ts', export: 'handler' },
+      description: 'Every 5 minutes: start unconfirmed timers, send unsent email, replace failed timer executions',
+      policyDocument: props.policyDocument,
+      invocation: { kind: 'async', deadLetterQueue: props.ops.deadLetterQueue },
+      timeout: Duration.minutes(4), // below the schedule period, so two runs rarely overlap (they are idempotent anyway)
+    })
+      .bindTable(props.cases, 'readWrite')
+      .bindWorkflow(props.stateMachine, 'start', 'stop', 'describe', 'list')
+      .bindEmail(props.email)
+      .bindLinkSigningKey(props.linkSigningKey);
+
+    this.schedule = new Rule(this, 'Schedule', {
+      description: 'Escalator reconciler',
+      schedule: Schedule.rate(RECONCILE_EVERY),
+      targets: [
+        new LambdaFunction(this.function, {
+          deadLetterQueue: props.ops.deadLetterQueue,
+          retryAttempts: 2,
+          maxEventAge: RECONCILE_EVERY, // a late run is pointless: the next one is due
+        }),
+      ],
+    });
+    props.ops.alarm('ReconcilerErrorsAlarm', this.function.metricErrors({ period: RECONCILE_EVERY, statistic: 'Sum' }),
+      'the reconciler (functions/workflow/reconciler.ts) threw; timers and email wait until it succeeds', this);
+  }
+}
