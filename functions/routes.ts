@@ -1,7 +1,7 @@
 // The route table: the one list of HTTP routes. The CDK API (lib/http-api.ts), the local gateway
 // (local/gateway.ts) and the OpenAPI document (functions/http/openapi.ts) are all built from it.
 import { z, type ZodType } from 'zod';
-import { Level, Status } from './domain/model.ts';
+import { Level, Priority, Status } from './domain/model.ts';
 import {
   CommentInput,
   CompensationInput,
@@ -120,6 +120,51 @@ export const ROUTES: readonly RouteSpec[] = [
     handler: { file: 'functions/http/timeline.ts', export: 'getTimeline' },
     summary: 'Every event on the case, oldest first: who, what, when, before/after; emails sent',
     success: { status: 200, schema: Timeline, description: 'the timeline' },
+  },
+  {
+    operationId: 'getCustomerHistory',
+    method: 'GET',
+    path: '/cases/{id}/customer-history',
+    scope: SCOPES.read,
+    handler: { file: 'functions/http/customer-history.ts', export: 'getCustomerHistory' },
+    summary: 'The customer\'s other cases (newest first, at most 20) with their outcomes, and counts over all their cases',
+    success: {
+      status: 200,
+      description: 'the customer\'s history',
+      schema: z.object({
+        caseId: z.string(),
+        customerId: z.string(),
+        cases: z
+          .array(
+            z.object({
+              id: z.string(),
+              subject: z.string(),
+              status: Status,
+              priority: Priority,
+              level: Level,
+              department: z.string(),
+              createdAt: z.string(),
+              resolvedAt: z.string().nullable(),
+              breached: z.boolean(),
+              overdue: z.boolean(),
+              reopenCount: z.number().int(),
+              rating: z.number().int().nullable().describe('the survey answer (1–5), null when none'),
+            }),
+          )
+          .describe('the other cases, newest first, at most 20'),
+        truncated: z.boolean().describe('the customer has more other cases than listed'),
+        counts: z
+          .object({
+            total: z.number().int(),
+            open: z.number().int().describe('OPEN or PAUSED'),
+            reopened: z.number().int(),
+            breached: z.number().int(),
+            rated: z.number().int(),
+            averageRating: z.number().nullable(),
+          })
+          .describe('over every case of the customer, this one included'),
+      }),
+    },
   },
   {
     operationId: 'getWorkflow',

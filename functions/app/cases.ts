@@ -25,7 +25,14 @@ export interface ChangeOptions {
   onlyForTimerVersion?: number;
 }
 
-const MAX_ATTEMPTS = 10;
+/**
+ * Lost races without If-Match are retried on the fresh case with exponential backoff and full jitter (so a burst of
+ * concurrent writers spreads out instead of colliding again round after round), for at most this long: well inside
+ * the route functions' timeout. Only then is the caller told to retry (409).
+ */
+const RETRY_FOR_MS = 8_000;
+const BACKOFF_BASE_MS = 10;
+const BACKOFF_MAX_MS = 1000;
 
 function context(actor: Actor, idempotencyKey?: string): ChangeContext {
   return { now: new Date(), actor, policy: getPolicy(), newId: ulid, idempotencyKey };
@@ -59,6 +66,7 @@ export async function getCase(id: string): Promise<CaseRecord> {
  * Returns the case before and after; `after === before` when the operation changed nothing.
  */
 export async function changeCase(id: string, op: Operation, opts: ChangeOptions): Promise<{ before: CaseRecord; after: CaseRecord }> {
+  const giveUpAt = Date.now() + RETRY_FOR_MS;
   for (let attempt = 0; ; attempt++) {
     const before = await getCase(id);
     if (opts.onlyForTimerVersion !== undefined && before.timer.version !== opts.onlyForTimerVersion) return { before, after: before };
@@ -74,8 +82,9 @@ export async function changeCase(id: string, op: Operation, opts: ChangeOptions)
     } catch (e) {
       if (!(e instanceof StaleVersionError)) throw e;
       if (opts.ifMatch !== undefined) throw new VersionConflictError('the case changed while this request was applied; re-read it and retry');
-      if (attempt + 1 >= MAX_ATTEMPTS) throw new VersionConflictError('the case is changing too fast; retry shortly');
-      await new Promise((r) => setTimeout(r, Math.random() * 20 * (attempt + 1)));
+      const backoff = Math.random() * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt);
+      if (Date.now() + backoff >= giveUpAt) throw new VersionConflictError('the case is changing too fast; retry shortly');
+      await new Promise((r) => setTimeout(r, backoff));
       continue;
     }
     await settle(after, before);

@@ -13,7 +13,9 @@ let policy: Policy | undefined;
  * sets the same variable from ESCALATOR_POLICY; either way it is validated once per cold start.
  */
 export function getPolicy(): Policy {
-  policy ??= parsePolicy(JSON.parse(requireEnv('ESCALATOR_POLICY_JSON')), 'ESCALATOR_POLICY_JSON');
+  // The literal `process.env.ESCALATOR_POLICY_JSON` is what esbuild's `define` replaces in a deployed bundle.
+  const raw = process.env.ESCALATOR_POLICY_JSON ?? requireEnv('ESCALATOR_POLICY_JSON');
+  policy ??= parsePolicy(JSON.parse(raw), 'ESCALATOR_POLICY_JSON');
   return policy;
 }
 

@@ -3,6 +3,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { z, type ZodType } from 'zod';
+import { ConflictError, InvalidLinkError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import type { Actor } from '../domain/model.ts';
 import { logger } from './observability.ts';
 
@@ -31,6 +32,17 @@ const STATUS_BY_ERROR: Record<string, [number, string]> = {
   InvalidLinkError: [403, 'Invalid link'],
 };
 
+/** AWS telling us to slow down is not the client's fault and not a bug: 503 with a hint, never a bare 500. */
+const BUSY_ERRORS = new Set(['ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded', 'TooManyRequestsException']);
+
+function familyOf(err: Error): string {
+  if (err instanceof ConflictError) return 'ConflictError';
+  if (err instanceof NotFoundError) return 'NotFoundError';
+  if (err instanceof ValidationError) return 'ValidationError';
+  if (err instanceof InvalidLinkError) return 'InvalidLinkError';
+  return '';
+}
+
 export function problem(status: number, title: string, detail: string, errors?: { path: string; message: string }[]): HttpResult {
   return {
     statusCode: status,
@@ -43,44 +55,123 @@ export function toProblem(err: unknown): HttpResult {
   if (err instanceof RequestError) return problem(err.status, err.title, err.message, err.errors);
   if (err instanceof z.ZodError) return problem(400, 'Invalid request', 'the request failed validation', zodErrors(err));
   const name = err instanceof Error ? err.name : '';
-  const mapped = STATUS_BY_ERROR[name];
+  // By name (errors cross module copies in bundles), else by family: a subclass of a domain error maps like it.
+  const mapped = STATUS_BY_ERROR[name] ?? (err instanceof Error ? STATUS_BY_ERROR[familyOf(err)] : undefined);
   if (mapped && err instanceof Error) {
     const errors = (err as { errors?: { path: string; message: string }[] }).errors;
     return problem(mapped[0], mapped[1], err.message, errors);
+  }
+  if (BUSY_ERRORS.has(name)) {
+    logger.warn('downstream throttled', { error: err as Error });
+    const busy = problem(503, 'Service busy', 'the service is busy; retry shortly');
+    return { ...busy, headers: { ...busy.headers, 'retry-after': '1' } };
   }
   logger.error('unhandled error', { error: err as Error });
   return problem(500, 'Internal error', 'something went wrong on our side; the request can be retried');
 }
 
+/** At most this many field errors in one answer (an object with thousands of unknown keys stays a small answer). */
+export const MAX_FIELD_ERRORS = 50;
+
 export function zodErrors(err: z.ZodError, prefix = ''): { path: string; message: string }[] {
-  return err.issues.map((i) => {
+  const out: { path: string; message: string }[] = [];
+  for (const i of err.issues) {
     const path = [prefix, ...i.path.map(String)].filter(Boolean).join('.');
     if (i.code === 'unrecognized_keys') {
-      return { path: [path, ...i.keys].filter(Boolean).join('.'), message: `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}` };
+      // One error per unknown field, each naming it (not one path joining them all, which reads as nesting).
+      for (const key of i.keys) out.push({ path: [path, key === '' ? '""' : key].filter(Boolean).join('.'), message: 'unknown field' });
+    } else {
+      out.push({ path: path || '(body)', message: i.message });
     }
-    return { path: path || '(body)', message: i.message };
-  });
+  }
+  return out.slice(0, MAX_FIELD_ERRORS);
 }
 
 export const MAX_BODY_BYTES = 64 * 1024;
+/** No request body needs more nesting than this; deeper JSON is refused before the schema sees it. */
+export const MAX_JSON_DEPTH = 32;
+/** Keys that could reach an object's prototype if some code ever merged a body into an object: always refused. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** Parse a JSON body strictly: size, media type and syntax are checked before the schema. */
+/**
+ * What JSON.parse accepts but no request may carry: prototype keys, strings that are not valid Unicode (lone
+ * surrogates from `\ud800` escapes cannot be stored as UTF-8) and excessive nesting. Iterative, so any depth is safe.
+ */
+export function hostileJson(value: unknown): { path: string; message: string }[] {
+  const errors: { path: string; message: string }[] = [];
+  const stack: { v: unknown; path: string[] }[] = [{ v: value, path: [] }];
+  const at = (path: string[]) => path.join('.') || '(body)';
+  while (stack.length && errors.length < MAX_FIELD_ERRORS) {
+    const { v, path } = stack.pop()!;
+    if (typeof v === 'string') {
+      if (LONE_SURROGATE.test(v)) errors.push({ path: at(path), message: 'not valid Unicode text (lone surrogate)' });
+      continue;
+    }
+    if (v === null || typeof v !== 'object') continue;
+    if (path.length >= MAX_JSON_DEPTH) {
+      errors.push({ path: at(path), message: `nested too deeply (more than ${MAX_JSON_DEPTH} levels)` });
+      continue;
+    }
+    for (const key of Object.keys(v)) {
+      const child = [...path, key];
+      if (FORBIDDEN_KEYS.has(key)) errors.push({ path: at(child), message: 'forbidden field name' });
+      else if (LONE_SURROGATE.test(key)) errors.push({ path: at(path), message: 'a field name is not valid Unicode text' });
+      else stack.push({ v: (v as Record<string, unknown>)[key], path: child });
+    }
+  }
+  return errors;
+}
+
+/** The body's text: base64 bodies (API Gateway's binary pass-through) must decode as UTF-8. */
+function bodyText(event: HttpEvent): string {
+  if (!event.body) return '';
+  if (!event.isBase64Encoded) return event.body;
+  const bytes = Buffer.from(event.body, 'base64');
+  if (bytes.length > MAX_BODY_BYTES) return bytes.toString('latin1'); // the size check below refuses it
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new RequestError(400, 'Malformed body', 'the body is not valid UTF-8', [{ path: '(body)', message: 'not valid UTF-8' }]);
+  }
+}
+
+/** JSON media types: application/json and application/*+json, in UTF-8 (a charset parameter must say so). */
+function isJsonMediaType(header: string | undefined): boolean {
+  const [type = '', ...params] = (header ?? '').split(';').map((x) => x.trim().toLowerCase());
+  if (type !== 'application/json' && !/^application\/[a-z0-9!#$&^_.+-]+\+json$/.test(type)) return false;
+  for (const p of params) {
+    const [name, raw = ''] = p.split('=').map((x) => x.trim());
+    if (name === 'charset' && raw.replace(/^"|"$/g, '') !== 'utf-8' && raw.replace(/^"|"$/g, '') !== 'utf8') return false;
+  }
+  return true;
+}
+
+/**
+ * Parse a JSON body strictly: size, encoding, media type, syntax and hostile shapes are checked before the schema,
+ * whose strict objects then refuse unknown fields (400 naming each).
+ */
 export function parseBody<T extends ZodType>(event: HttpEvent, schema: T, opts: { optional?: boolean } = {}): z.output<T> {
-  const raw = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
+  if (event.body && event.body.length > MAX_BODY_BYTES * 2) {
+    throw new RequestError(413, 'Payload too large', `the body is larger than ${MAX_BODY_BYTES} bytes`);
+  }
+  const raw = bodyText(event);
   if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) {
     throw new RequestError(413, 'Payload too large', `the body is larger than ${MAX_BODY_BYTES} bytes`);
   }
   let value: unknown = {};
   if (raw.trim() !== '') {
-    const type = (event.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (type !== 'application/json' && !/^application\/[\w.+-]+\+json$/.test(type)) {
-      throw new RequestError(415, 'Unsupported media type', 'send the body as application/json');
+    if (!isJsonMediaType(event.headers['content-type'])) {
+      throw new RequestError(415, 'Unsupported media type', 'send the body as application/json (UTF-8)');
     }
     try {
-      value = JSON.parse(raw, (key, v) => (key === '__proto__' || key === 'constructor' || key === 'prototype' ? undefined : v));
+      value = JSON.parse(raw);
     } catch (e) {
-      throw new RequestError(400, 'Malformed JSON', `the body is not valid JSON: ${(e as Error).message}`, [{ path: '(body)', message: 'not valid JSON' }]);
+      throw new RequestError(400, 'Malformed JSON', `the body is not valid JSON: ${(e as Error).message.slice(0, 200)}`, [{ path: '(body)', message: 'not valid JSON' }]);
     }
+    const hostile = hostileJson(value);
+    if (hostile.length) throw new RequestError(400, 'Invalid request', 'the body failed validation', hostile);
   } else if (!opts.optional) {
     throw new RequestError(400, 'Invalid request', 'a JSON body is required', [{ path: '(body)', message: 'required' }]);
   }
@@ -90,18 +181,22 @@ export function parseBody<T extends ZodType>(event: HttpEvent, schema: T, opts: 
 }
 
 export function parseQuery<T extends ZodType>(event: HttpEvent, schema: T): z.output<T> {
-  const r = schema.safeParse(event.queryStringParameters ?? {});
+  const query = event.queryStringParameters ?? {};
+  const hostile = hostileJson(query);
+  if (hostile.length) throw new RequestError(400, 'Invalid request', 'the query failed validation', hostile);
+  const r = schema.safeParse(query);
   if (!r.success) throw new RequestError(400, 'Invalid request', 'the query failed validation', zodErrors(r.error));
   return r.data;
 }
 
-/** `If-Match: "3"` → 3; absent → undefined. */
+/** `If-Match: "3"` → 3; absent or `*` (any current version, RFC 9110) → undefined. */
 export function ifMatchVersion(event: HttpEvent): number | undefined {
   const h = event.headers['if-match'];
-  if (h === undefined) return undefined;
-  const m = /^\s*(?:W\/)?"?(\d{1,12})"?\s*$/.exec(h);
+  if (h === undefined || h.trim() === '*') return undefined;
+  // An entity tag (quoted, RFC 9110) or the bare number; one version only, quotes balanced.
+  const m = /^\s*(?:W\/)?(?:"(\d{1,12})"|(\d{1,12}))\s*$/.exec(h);
   if (!m) throw new RequestError(400, 'Invalid request', 'If-Match must be a case version such as "3"', [{ path: 'If-Match', message: 'expected "<version>"' }]);
-  return Number(m[1]);
+  return Number(m[1] ?? m[2]);
 }
 
 export function idempotencyKey(event: HttpEvent): string | undefined {

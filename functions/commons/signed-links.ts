@@ -5,6 +5,9 @@ import { InvalidLinkError } from '../domain/errors.ts';
 
 export type LinkPurpose = 'feedback';
 
+/** Case ids are ULIDs. */
+const CASE_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
 interface LinkClaims {
   c: string; // case id
   p: LinkPurpose;
@@ -16,25 +19,36 @@ function sign(body: string, key: string): string {
 }
 
 export function signLink(caseId: string, purpose: LinkPurpose, expiresAt: Date, key: string): string {
+  if (key.length < 32) throw new Error('the link signing key must be at least 32 characters');
   const body = Buffer.from(JSON.stringify({ c: caseId, p: purpose, e: Math.floor(expiresAt.getTime() / 1000) } satisfies LinkClaims)).toString('base64url');
   return `${body}.${sign(body, key)}`;
 }
 
+/** A link token is ~100 characters; anything far longer is refused before any hashing or parsing. */
+const MAX_TOKEN_CHARS = 512;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+/** HMAC-SHA256 in base64url without padding. */
+const MAC_CHARS = 43;
+
 /** The case the link is for, if it is intact, unexpired and for this purpose; otherwise InvalidLinkError. */
 export function verifyLink(token: string, purpose: LinkPurpose, key: string, now = new Date()): string {
+  const invalid = () => new InvalidLinkError('this link is not valid');
+  if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS) throw invalid();
   const [body, mac, ...rest] = token.split('.');
-  if (!body || !mac || rest.length) throw new InvalidLinkError('this link is not valid');
+  if (!body || !mac || rest.length || !BASE64URL.test(body) || !BASE64URL.test(mac) || mac.length !== MAC_CHARS) throw invalid();
   const expected = Buffer.from(sign(body, key));
   const given = Buffer.from(mac);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw new InvalidLinkError('this link is not valid');
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw invalid();
   let claims: Partial<LinkClaims>;
   try {
     claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Partial<LinkClaims>;
   } catch {
-    throw new InvalidLinkError('this link is not valid');
+    throw invalid();
   }
-  if (claims.p !== purpose || typeof claims.c !== 'string' || typeof claims.e !== 'number') throw new InvalidLinkError('this link is not valid');
-  if (claims.e * 1000 < now.getTime()) throw new InvalidLinkError('this link has expired');
+  if (!claims || typeof claims !== 'object') throw invalid();
+  // Only the purpose asked for (a link for one purpose never works for another), a case id, an integer expiry.
+  if (claims.p !== purpose || typeof claims.c !== 'string' || !CASE_ID.test(claims.c) || !Number.isSafeInteger(claims.e)) throw invalid();
+  if (claims.e! * 1000 < now.getTime()) throw new InvalidLinkError('this link has expired');
   return claims.c;
 }
 

@@ -1,20 +1,37 @@
-// Primary adapter: GET /metrics for a time window (cases created in it), from the cases themselves.
+// Primary adapter: GET /metrics for a time window (cases created in it), from the cases themselves. Definitions of
+// every figure: functions/domain/metrics.ts.
 import { caseRepository, type CaseQuery } from '../adapters/case-repository.ts';
 import { httpHandler, json, parseQuery, RequestError } from '../commons/http.ts';
 import { computeMetrics } from '../domain/metrics.ts';
 import type { CaseRecord } from '../domain/model.ts';
 import { MetricsQuery } from '../routes.ts';
 
-/** Timelines are needed (escalation counts), so cases are read in full, a page of ids at a time. */
-async function all(q: Omit<CaseQuery, 'limit' | 'cursor'>): Promise<CaseRecord[]> {
+/**
+ * Case ids are ULIDs minted a moment before the case's createdAt (an Idempotency-Key retry that takes over a dead
+ * request reuses an id minted up to a take-over period earlier), so the id range is widened by this much and the
+ * window is then applied to createdAt exactly.
+ */
+const ID_CLOCK_SLACK_MS = 5 * 60_000;
+
+/** Every case the query lists (index projections, without timelines), a page at a time. */
+async function listAll(q: Omit<CaseQuery, 'limit' | 'cursor'>): Promise<CaseRecord[]> {
   const out: CaseRecord[] = [];
   let cursor: string | undefined;
   do {
     const page = await caseRepository.list({ ...q, limit: 100, cursor });
-    const full = await Promise.all(page.items.map((c) => caseRepository.get(c.id)));
-    out.push(...full.filter((c): c is CaseRecord => c !== undefined));
+    out.push(...page.items);
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
+  return out;
+}
+
+/** Timelines are needed (escalation and survey counts), so the window's cases are read in full. */
+async function full(items: CaseRecord[]): Promise<CaseRecord[]> {
+  const out: CaseRecord[] = [];
+  for (let i = 0; i < items.length; i += 25) {
+    const got = await Promise.all(items.slice(i, i + 25).map((c) => caseRepository.get(c.id)));
+    out.push(...got.filter((c): c is CaseRecord => c !== undefined));
+  }
   return out;
 }
 
@@ -24,10 +41,14 @@ export const getMetrics = httpHandler(async (event) => {
   const to = q.to ?? now.toISOString();
   const from = q.from ?? new Date(Date.parse(to) - 30 * 86_400_000).toISOString();
   if (Date.parse(from) >= Date.parse(to)) throw new RequestError(400, 'Invalid request', 'from must be before to', [{ path: 'from', message: 'must be before to' }]);
-  const [windowCases, open, paused] = await Promise.all([
-    all({ createdFrom: from, createdTo: to, ascending: true }),
-    all({ status: 'OPEN' }),
-    all({ status: 'PAUSED' }),
+  const [listed, open, paused] = await Promise.all([
+    listAll({ createdFrom: new Date(Date.parse(from) - ID_CLOCK_SLACK_MS).toISOString(), createdTo: to, ascending: true }),
+    listAll({ status: 'OPEN' }),
+    listAll({ status: 'PAUSED' }),
   ]);
-  return json(200, computeMetrics(windowCases, [...open, ...paused], { from, to }, now));
+  const [fromMs, toMs] = [Date.parse(from), Date.parse(to)];
+  const inWindow = listed.filter((c) => Date.parse(c.createdAt) >= fromMs && Date.parse(c.createdAt) < toMs);
+  const windowCases = await full(inWindow);
+  const asOf = now.toISOString();
+  return json(200, { ...computeMetrics(windowCases, [...open, ...paused], { from, to }, now), asOf });
 });

@@ -2,7 +2,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { httpHandler, json } from '../commons/http.ts';
 import { ROUTES } from '../routes.ts';
-import { CaseView, Problem } from './views.ts';
+import { Problem } from './views.ts';
 
 const ERRORS: Record<number, string> = {
   400: 'malformed JSON or failed validation (errors name the fields)',
@@ -17,8 +17,8 @@ const ERRORS: Record<number, string> = {
 
 export function buildOpenApiDocument(): object {
   const registry = new OpenAPIRegistry();
-  registry.register('Case', CaseView);
-  registry.register('Problem', Problem);
+  // Schemas are inlined, not registered as named components: registering calls `.openapi()` on zod's prototype,
+  // which the library patches in its CommonJS build of zod, not the ES module build our schemas come from.
   registry.registerComponent('securitySchemes', 'oauth2', {
     type: 'oauth2',
     description: 'Client-credentials access tokens (Cognito on AWS; POST /oauth2/token locally)',

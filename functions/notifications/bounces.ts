@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { ddb } from '../commons/clients/dynamodb.ts';
 import { tableName } from '../commons/config.ts';
 import { logger } from '../commons/observability.ts';
-import { suppressionKey } from './outbox.ts';
+import { suppressionKey } from './suppression.ts';
 
 const Recipient = z.object({ emailAddress: z.string().min(3) });
 

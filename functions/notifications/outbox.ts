@@ -24,6 +24,7 @@ import { linkSigningKey, signLink } from '../commons/signed-links.ts';
 import type { CaseRecord, OutboxEntry, TimelineEvent } from '../domain/model.ts';
 import type { TemplateName } from '../domain/notifications.ts';
 import type { Policy } from '../domain/policy.ts';
+import { suppressionKey } from './suppression.ts';
 import { renderEmail, type RenderedEmail, type RenderInput } from './templates.ts';
 
 export type EmailState = 'SENDING' | 'SENT' | 'FAILED' | 'SUPPRESSED' | 'UNCONFIRMED';
@@ -54,7 +55,6 @@ const DRAIN_BUDGET_MS = 10_000;
 const SURVEY_VALID_MS = 30 * 86_400_000;
 
 const emailKey = (caseId: string, key: string) => ({ pk: `CASE#${caseId}`, sk: `EMAIL#${key}` });
-export const suppressionKey = (address: string) => ({ pk: `SUPPRESS#${address.toLowerCase()}`, sk: 'SUPPRESS' });
 
 /**
  * A pending email that a LATER pending email to the same person makes pointless. It only matters when one drain
