@@ -190,7 +190,7 @@ describe('SES failures', () => {
     const complaining = 'complaining.e2e@example.org';
     const [a, b] = await Promise.all([createFor(bouncing), createFor(complaining)]);
     const { handler: onSesFeedback } = await import('../../functions/notifications/bounces.ts');
-    const { suppressionKey } = await import('../../functions/notifications/outbox.ts');
+    const { suppressionKey } = await import('../../functions/notifications/suppression.ts');
     const { ddb } = await import('../../functions/commons/clients/dynamodb.ts');
     const sns = (message: object) => ({ Records: [{ Sns: { MessageId: `m-${Math.random()}`, Message: JSON.stringify(message) } }] });
     await onSesFeedback(
