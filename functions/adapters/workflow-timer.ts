@@ -11,10 +11,11 @@ import {
 import { sfn } from '../commons/clients/sfn.ts';
 import { stateMachineArn } from '../commons/config.ts';
 
-/** What every execution of the escalation workflow starts with. */
+/** What every execution of the escalation workflow starts with: it first waits until `wakeAt`. */
 export interface TimerInput {
   caseId: string;
   timerVersion: number;
+  wakeAt: string;
 }
 
 export function executionName(caseId: string, timerVersion: number): string {
@@ -28,8 +29,8 @@ export function executionArn(caseId: string, timerVersion: number): string {
 
 export const workflowTimer = {
   /** Idempotent: the deterministic name makes a retried start find the execution it already started. */
-  async start(caseId: string, timerVersion: number): Promise<void> {
-    const input: TimerInput = { caseId, timerVersion };
+  async start(caseId: string, timerVersion: number, wakeAt: string): Promise<void> {
+    const input: TimerInput = { caseId, timerVersion, wakeAt };
     try {
       await sfn.send(
         new StartExecutionCommand({ stateMachineArn: stateMachineArn(), name: executionName(caseId, timerVersion), input: JSON.stringify(input) }),

@@ -10,6 +10,7 @@ import type { ChangeContext } from '../domain/change.ts';
 import { NotFoundError, VersionConflictError } from '../domain/errors.ts';
 import type { Actor, CaseRecord } from '../domain/model.ts';
 import { newCase, retimeIfNeeded, type CreateCaseInput } from '../domain/operations.ts';
+import { nextWakeUp } from '../domain/sla.ts';
 import type { z } from 'zod';
 import { deliverOutbox } from '../notifications/outbox.ts';
 
@@ -103,7 +104,10 @@ export async function settle(after: CaseRecord, before?: CaseRecord): Promise<vo
       await workflowTimer.stop(after.id, before.timer.version, `timer handed to version ${after.timer.version}`);
     }
     if (after.timer.pending) {
-      await workflowTimer.start(after.id, after.timer.version);
+      // The execution's first state waits for this instant; the same case state always gives the same input, so a
+      // retried start (here or in the reconciler) is recognised as the same execution.
+      const wakeAt = nextWakeUp(after, getPolicy());
+      if (wakeAt !== null) await workflowTimer.start(after.id, after.timer.version, wakeAt);
       await caseRepository.confirmTimer(after.id, after.timer.version);
     }
   } catch (e) {

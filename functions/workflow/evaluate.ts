@@ -9,6 +9,7 @@ import { logger } from '../commons/observability.ts';
 import { systemActor } from '../domain/change.ts';
 import { applyDueTimers, nextWakeUp } from '../domain/sla.ts';
 
+/** The execution's input (and, after the first wake-up, the previous Evaluate's output); wakeAt is not needed here. */
 const TimerInput = z.object({ caseId: z.string().min(1), timerVersion: z.number().int().positive() });
 
 export interface EvaluateResult {

@@ -141,7 +141,7 @@ describe('escalation workflow', () => {
     const evaluateArn = `\${{'Fn::GetAtt':['${s.logicalId(s.stack.workflow.evaluateFunction)}','Arn']}}`;
     expect(d.QueryLanguage).toBeUndefined();
     expect(JSON.stringify(d)).not.toMatch(/"Assign"|JSONata|"Arguments"/);
-    expect(d.StartAt).toBe(STATE_NAMES.evaluate);
+    expect(d.StartAt).toBe(STATE_NAMES.wait);
     expect(Object.keys(d.States).sort()).toEqual(Object.values(STATE_NAMES).sort());
     expect(d.States[STATE_NAMES.evaluate]).toEqual({
       Type: 'Task',
