@@ -1,6 +1,7 @@
 // Local stack: an HTTP server standing in for API Gateway (HTTP API, payload v2). It is built from the same route
 // table as the CDK API, checks tokens as the JWT authorizer does, throttles like the stage, and invokes the same
 // handler modules with API Gateway v2 events.
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { pathToFileURL } from 'node:url';
@@ -12,6 +13,8 @@ import type { LocalAuth } from './auth.ts';
 
 /** API Gateway refuses payloads over 10 MB before the Lambda sees them; the handlers' own limit is far lower. */
 const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
+/** A token request is a few form fields; anything bigger is refused before it is parsed. */
+const TOKEN_MAX_BODY = 8 * 1024;
 
 export interface GatewayOptions {
   port: number;
@@ -99,60 +102,91 @@ export function startGateway(opts: GatewayOptions): Promise<Gateway> {
       req.on('error', reject);
     });
 
+  /** The request target as a URL; origin-form only (`/path?query`), as API Gateway receives it. */
+  const requestUrl = (raw: string | undefined): URL | undefined => {
+    if (!raw || !raw.startsWith('/')) return undefined;
+    try {
+      // Prefixing the origin keeps `//x` a path (new URL('//x', base) would read `x` as a host).
+      return new URL(`http://localhost${raw}`);
+    } catch {
+      return undefined;
+    }
+  };
+
+  const oauthError = (res: ServerResponse, status: number, error: string, description: string) =>
+    send(res, status, { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache' }, JSON.stringify({ error, error_description: description }));
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     await opts.ready;
-    const url = new URL(req.url ?? '/', 'http://localhost');
     const method = (req.method ?? 'GET').toUpperCase();
     const body = await readBody(req);
+    const url = requestUrl(req.url);
+    if (!url) return problem(res, 400, 'Bad request', 'the request target is not a valid path');
     if (body === 'too-large') return problem(res, 413, 'Payload too large', 'the request body is too large');
+    const sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
 
-    if (url.pathname === '/oauth2/token' && method === 'POST') {
-      const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
-      if (type !== 'application/x-www-form-urlencoded') {
-        return send(res, 400, { 'content-type': 'application/json' }, JSON.stringify({ error: 'invalid_request', error_description: 'send application/x-www-form-urlencoded' }));
-      }
+    if (url.pathname === '/oauth2/token') {
+      // RFC 6749 §3.2: POST only; errors are {error, error_description} JSON, never cached.
+      if (method !== 'POST') return send(res, 405, { allow: 'POST', 'content-type': 'application/json' }, JSON.stringify({ error: 'invalid_request', error_description: 'use POST' }));
+      const wait = throttled(`oauth:${sourceIp}`);
+      if (wait) return send(res, 429, { 'content-type': 'application/json', 'retry-after': String(wait) }, JSON.stringify({ error: 'slow_down', error_description: 'too many token requests' }));
+      const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      if (type !== 'application/x-www-form-urlencoded') return oauthError(res, 400, 'invalid_request', 'send application/x-www-form-urlencoded');
+      if (body.length > TOKEN_MAX_BODY) return oauthError(res, 400, 'invalid_request', 'the token request is too large');
+      if (!isUtf8(body)) return oauthError(res, 400, 'invalid_request', 'the token request is not valid UTF-8');
       const r = await opts.auth.token(req.headers.authorization, new URLSearchParams(body.toString('utf8')));
-      return send(res, r.status, { 'content-type': 'application/json', 'cache-control': 'no-store' }, JSON.stringify(r.body));
+      return send(res, r.status, { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache', ...r.headers }, JSON.stringify(r.body));
     }
 
     let match: { route: CompiledRoute; values: string[] } | undefined;
-    let pathKnown = false;
+    const allowed: string[] = [];
     for (const route of routes) {
       const m = route.pattern.exec(url.pathname);
       if (!m) continue;
-      pathKnown = true;
+      allowed.push(route.spec.method);
       if (route.spec.method === method) {
         match = { route, values: m.slice(1) };
         break;
       }
     }
-    if (!match) return problem(res, pathKnown ? 405 : 404, pathKnown ? 'Method not allowed' : 'Not found', `no route ${method} ${url.pathname}`);
+    if (!match) {
+      if (allowed.length) return problem(res, 405, 'Method not allowed', `no route ${method} ${url.pathname}`, { allow: allowed.join(', ') });
+      return problem(res, 404, 'Not found', `no route ${method} ${url.pathname}`);
+    }
     const { spec } = match.route;
 
+    // Throttling is per client once the token is known, else per source address (so bad tokens are throttled too).
     let authorizer: HttpEvent['requestContext']['authorizer'] | undefined;
     if (spec.scope) {
       const v = await opts.auth.verify(req.headers.authorization, spec.scope);
       if (!v.ok) {
-        return problem(res, v.status, v.status === 401 ? 'Unauthorized' : 'Forbidden', v.detail, v.status === 401 ? { 'www-authenticate': 'Bearer' } : {});
+        const wait = throttled(v.clientId ?? `ip:${sourceIp}`);
+        if (wait) return problem(res, 429, 'Too many requests', 'slow down and retry after the indicated time', { 'retry-after': String(wait) });
+        return problem(res, v.status, v.status === 401 ? 'Unauthorized' : 'Forbidden', v.detail, { 'www-authenticate': v.wwwAuthenticate });
       }
       authorizer = { principalId: '', integrationLatency: 0, jwt: { claims: v.claims as Record<string, string>, scopes: v.scopes } };
     }
-    const caller = authorizer ? String(authorizer.jwt.claims['client_id']) : `ip:${req.socket.remoteAddress}`;
+    const caller = authorizer ? String(authorizer.jwt.claims['client_id']) : `ip:${sourceIp}`;
     const wait = throttled(caller);
     if (wait) return problem(res, 429, 'Too many requests', 'slow down and retry after the indicated time', { 'retry-after': String(wait) });
 
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
-    const query: Record<string, string> = {};
-    for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
-    const pathParameters: Record<string, string> = {};
-    match.route.params.forEach((p, i) => {
-      try {
-        pathParameters[p] = decodeURIComponent(match.values[i]!);
-      } catch {
-        pathParameters[p] = match.values[i]!;
-      }
-    });
+    // Built with fromEntries (own data properties): a header or parameter named __proto__ cannot touch a prototype.
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).flatMap(([k, v]) => (v === undefined ? [] : [[k.toLowerCase(), Array.isArray(v) ? v.join(',') : v] as const])),
+    ) as Record<string, string>;
+    const queryMap = new Map<string, string>();
+    for (const [k, v] of url.searchParams) queryMap.set(k, queryMap.has(k) ? `${queryMap.get(k)},${v}` : v);
+    const query = Object.fromEntries(queryMap) as Record<string, string>;
+    const pathParameters = Object.fromEntries(
+      match.route.params.map((p, i) => {
+        const raw = match.values[i]!;
+        try {
+          return [p, decodeURIComponent(raw)];
+        } catch {
+          return [p, raw];
+        }
+      }),
+    ) as Record<string, string>;
     const now = new Date();
     const requestId = randomUUID();
     const event = {
@@ -161,14 +195,14 @@ export function startGateway(opts: GatewayOptions): Promise<Gateway> {
       rawPath: url.pathname,
       rawQueryString: url.search.replace(/^\?/, ''),
       headers,
-      ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
+      ...(queryMap.size ? { queryStringParameters: query } : {}),
       ...(Object.keys(pathParameters).length ? { pathParameters } : {}),
       requestContext: {
         accountId: '000000000000',
         apiId: 'local',
         domainName: headers['host'] ?? 'localhost',
         domainPrefix: 'local',
-        http: { method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+        http: { method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp, userAgent: headers['user-agent'] ?? '' },
         requestId,
         routeKey: `${spec.method} ${spec.path}`,
         stage: '$default',
@@ -176,8 +210,10 @@ export function startGateway(opts: GatewayOptions): Promise<Gateway> {
         timeEpoch: now.getTime(),
         ...(authorizer ? { authorizer } : {}),
       },
-      ...(body.length ? { body: body.toString('utf8') } : {}),
-      isBase64Encoded: false,
+      // Like API Gateway with a binary payload: bytes that are not UTF-8 reach the handler base64-encoded (and
+      // are refused there) instead of being silently replaced with U+FFFD.
+      ...(body.length ? { body: isUtf8(body) ? body.toString('utf8') : body.toString('base64') } : {}),
+      isBase64Encoded: body.length > 0 && !isUtf8(body),
     } as unknown as HttpEvent;
     const context = {
       functionName: spec.operationId,

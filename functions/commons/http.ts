@@ -66,6 +66,11 @@ export function toProblem(err: unknown): HttpResult {
     const busy = problem(503, 'Service busy', 'the service is busy; retry shortly');
     return { ...busy, headers: { ...busy.headers, 'retry-after': '1' } };
   }
+  if (name === 'ValidationException' && /item size has exceeded/i.test((err as Error).message)) {
+    // DynamoDB's 400 KB item limit: the change would make the case too large to store. Nothing was written.
+    logger.error('case item too large', { error: err as Error });
+    return problem(409, 'Case too large', 'the case cannot store this change (its size limit is reached); shorten the text or open a follow-up case');
+  }
   logger.error('unhandled error', { error: err as Error });
   return problem(500, 'Internal error', 'something went wrong on our side; the request can be retried');
 }
