@@ -7,7 +7,7 @@ import { workflowTimer } from '../adapters/workflow-timer.ts';
 import { getPolicy } from '../commons/config.ts';
 import { logger } from '../commons/observability.ts';
 import type { ChangeContext } from '../domain/change.ts';
-import { NotFoundError, VersionConflictError } from '../domain/errors.ts';
+import { ConflictError, NotFoundError, VersionConflictError } from '../domain/errors.ts';
 import type { Actor, CaseRecord } from '../domain/model.ts';
 import { newCase, retimeIfNeeded, type CreateCaseInput } from '../domain/operations.ts';
 import { nextWakeUp } from '../domain/sla.ts';
@@ -34,6 +34,12 @@ export interface ChangeOptions {
 const RETRY_FOR_MS = 8_000;
 const BACKOFF_BASE_MS = 10;
 const BACKOFF_MAX_MS = 1000;
+
+/**
+ * Requests stop well short of DynamoDB's 400 KB item limit, so the timer's own small changes (escalations, flags)
+ * always still fit: a full case keeps escalating.
+ */
+export const CASE_SIZE_LIMIT_FOR_REQUESTS = 300_000;
 
 function context(actor: Actor, idempotencyKey?: string): ChangeContext {
   return { now: new Date(), actor, policy: getPolicy(), newId: ulid, idempotencyKey };
@@ -78,6 +84,11 @@ export async function changeCase(id: string, op: Operation, opts: ChangeOptions)
     if (changed === before) return { before, after: before };
     const retimed = opts.retime === false ? changed : retimeIfNeeded(before, changed, getPolicy());
     const after: CaseRecord = { ...retimed, version: before.version + 1 };
+    if (opts.retime !== false && Buffer.byteLength(JSON.stringify(after)) > CASE_SIZE_LIMIT_FOR_REQUESTS) {
+      throw new ConflictError(
+        `the case's record is full (its timeline is kept on the case, up to ${CASE_SIZE_LIMIT_FOR_REQUESTS / 1000} KB); shorten the text, or resolve it and open a follow-up case`,
+      );
+    }
     try {
       await caseRepository.replace(after, before.version);
     } catch (e) {

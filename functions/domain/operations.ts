@@ -53,7 +53,7 @@ export type CompensationInput = z.infer<typeof CompensationInput>;
 export const ResolveInput = z.strictObject({ resolution: Text(10_000) });
 export const ReasonInput = z.strictObject({ reason: z.string().trim().max(2_000).optional() });
 export const FeedbackInput = z.strictObject({
-  rating: z.coerce.number().int().min(1).max(5),
+  rating: z.number().int().min(1).max(5),
   comment: z.string().trim().max(2_000).optional(),
 });
 export const PriorityChangeInput = z.strictObject({ priority: Priority, summary: Text(2_000) });

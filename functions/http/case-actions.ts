@@ -1,6 +1,6 @@
 // Primary adapters: every state-changing action on an existing case. Each is parse → one domain operation →
 // conditional write (app/cases.ts), with Idempotency-Key and If-Match handled the same way for all.
-import type { z, ZodType } from 'zod';
+import { z, type ZodType } from 'zod';
 import { caseRepository } from '../adapters/case-repository.ts';
 import { changeCase } from '../app/cases.ts';
 import { idempotent, requestHash } from '../app/idempotency.ts';
@@ -12,6 +12,8 @@ import { routeById } from '../routes.ts';
 import { caseIdOf, caseResponse } from './cases.ts';
 import type { HttpEvent } from '../commons/http.ts';
 
+const NO_BODY = z.strictObject({});
+
 function caseAction<S extends ZodType>(
   operationId: string,
   apply: (c: CaseRecord, input: z.output<S>, ctx: ChangeContext, event: HttpEvent) => CaseRecord,
@@ -19,7 +21,9 @@ function caseAction<S extends ZodType>(
   const route = routeById(operationId);
   return httpHandler(async (event) => {
     const id = caseIdOf(event);
-    const input = (route.body ? parseBody(event, route.body, { optional: route.body.safeParse({}).success }) : {}) as z.output<S>;
+    // A route without a body schema still parses what it is sent: anything but nothing (or {}) is refused.
+    const schema = route.body ?? NO_BODY;
+    const input = parseBody(event, schema, { optional: schema.safeParse({}).success }) as z.output<S>;
     const actor = callerOf(event);
     const ifMatch = ifMatchVersion(event);
     const key = idempotencyKey(event);

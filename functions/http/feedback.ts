@@ -1,5 +1,4 @@
 // Primary adapters: the customer's satisfaction answer from the survey email's signed one-click links.
-import { z } from 'zod';
 import { changeCase } from '../app/cases.ts';
 import { getPolicy } from '../commons/config.ts';
 import { httpHandler, json, parseBody, parseQuery, type HttpEvent, type HttpResult } from '../commons/http.ts';
@@ -9,11 +8,7 @@ import { FeedbackInput, recordFeedback } from '../domain/operations.ts';
 import { escapeHtml } from '../notifications/templates.ts';
 import { FeedbackQuery } from '../routes.ts';
 
-/**
- * The JSON body as documented (rating an integer 1–5). FeedbackInput coerces, which suits a query string but
- * would take `true`, `[4]` or `"3"` as a rating in JSON; the body gets the strict number.
- */
-const FeedbackBody = FeedbackInput.extend({ rating: z.number().int().min(1).max(5) });
+
 
 /**
  * The case was rated already: the link was used (a link may change the case once). Keeps the name ConflictError
@@ -87,7 +82,7 @@ export const answerSurveyLink = httpHandler(async (event) => {
 
 /** POST /feedback/{token}: the same answer with an optional comment, as JSON. */
 export const submitFeedback = httpHandler(async (event) => {
-  const input = parseBody(event, FeedbackBody);
+  const input = parseBody(event, FeedbackInput);
   await record(event, input.rating, input.comment);
   return json(200, { received: true });
 });

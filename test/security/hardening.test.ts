@@ -196,6 +196,14 @@ describe('limits of the store', () => {
     for (let i = 0; i < 60 && last === 200; i++) last = (await api.post(`/cases/${id}/comments`, { body: 'x'.repeat(10_000), visibility: 'internal' })).status;
     expect(last).toBe(409);
     expect((await api.get(`/cases/${id}`)).status).toBe(200);
+    // The timer's own changes still fit: a full case keeps escalating.
+    const { changeCase } = await import('../../functions/app/cases.ts');
+    const { applyDueTimers } = await import('../../functions/domain/sla.ts');
+    const { after } = await changeCase(id, (c, ctx) => applyDueTimers(c, { ...ctx, now: new Date(Date.parse(c.sla.levelDueAt) + 1) }), {
+      actor: { kind: 'system', id: 'escalation-timer' },
+      retime: false,
+    });
+    expect(after.level).toBe('L1');
   });
 });
 
