@@ -17,29 +17,21 @@ import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 
 const FLAG_ABOVE = 1.5;
 
-/**
- * The bundling options of lib/escalator-function.ts (EscalatorFunction → NodejsFunction `bundling`), as the esbuild
- * JS API spells them. No shared constant is exported there, so this is a copy: keep the two in step.
- */
-function deployedBuildOptions(target: string, policyDocument: unknown): BuildOptions {
-  const policyLiteral = JSON.stringify(JSON.stringify(policyDocument));
-  const banner = [
-    "import { createRequire as __escalatorCreateRequire } from 'node:module'; const require = __escalatorCreateRequire(import.meta.url);",
-    `process.env.ESCALATOR_POLICY_JSON ??= ${policyLiteral};`,
-  ].join(' ');
+/** The deployed functions' esbuild settings (lib/escalator-function.ts), as the esbuild JS API spells them. */
+function deployedBuildOptions(target: string, policyDocument: unknown, escalatorBundling: typeof import('../lib/escalator-function.ts').escalatorBundling): BuildOptions {
+  const shared = escalatorBundling(policyDocument);
   return {
     bundle: true,
     platform: 'node',
     target, // NodejsFunction derives it from the runtime: nodejs24.x → node24
     format: 'esm',
-    mainFields: ['module', 'main'],
-    banner: { js: banner },
-    minify: true,
+    mainFields: shared.mainFields,
+    banner: { js: shared.banner },
+    minify: shared.minify,
+    define: shared.define,
     sourcemap: 'linked', // SourceMapMode.DEFAULT → `--sourcemap`
     sourcesContent: false,
-    define: { 'process.env.ESCALATOR_POLICY_JSON': policyLiteral },
     logLevel: 'warning',
-    treeShaking: true, // esbuild's default when bundling; explicit here
     absWorkingDir: ROOT,
   };
 }
@@ -259,10 +251,10 @@ async function profileImport(options: BuildOptions, file: string, runs: number):
 
 async function measure(): Promise<PartOutcome<Row[]>> {
   const runs = Number(argValue('--runs') ?? 7);
-  const { NODE_RUNTIME } = await import('../lib/escalator-function.ts');
+  const { NODE_RUNTIME, escalatorBundling } = await import('../lib/escalator-function.ts');
   const target = NODE_RUNTIME.name.replace(/^nodejs(\d+).*$/, 'node$1');
   const policyDocument: unknown = JSON.parse(readFileSync(join(ROOT, 'policies', 'default.json'), 'utf8'));
-  const options = deployedBuildOptions(target, policyDocument);
+  const options = deployedBuildOptions(target, policyDocument, escalatorBundling);
 
   const modules: HandlerModule[] = [
     { file: relative(ROOT, join(BENCH_DIR, 'fixtures', 'baseline-handler.ts')), exports: ['handler'], kind: 'baseline' },

@@ -58,6 +58,21 @@ export interface EmailSending {
 const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
 const TABLE_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 
+/**
+ * The esbuild settings every function is built with, shared with bench/cold-start.ts so what is measured is what
+ * ships. The policy is part of the build, not of the environment (no 4 KB limit, no drift between functions):
+ * functions/commons/config.ts reads the literal expression `process.env.ESCALATOR_POLICY_JSON`, which `define` replaces.
+ */
+export function escalatorBundling(policyDocument: unknown) {
+  return {
+    mainFields: ['module', 'main'],
+    // CommonJS dependencies inside an ESM bundle still call require(): give them one.
+    banner: "import { createRequire as __escalatorCreateRequire } from 'node:module'; const require = __escalatorCreateRequire(import.meta.url);",
+    minify: true,
+    define: { 'process.env.ESCALATOR_POLICY_JSON': JSON.stringify(JSON.stringify(policyDocument)) },
+  };
+}
+
 export class EscalatorFunction extends NodejsFunction {
   readonly handlerRef: HandlerRef;
   private readonly executionRole: iam.Role;
@@ -76,8 +91,6 @@ export class EscalatorFunction extends NodejsFunction {
       },
     });
     const entry = path.join(REPO_ROOT, props.handler.file);
-    // The policy is part of the build, not of the environment: no 4 KB limit, no drift between functions.
-    const policyLiteral = JSON.stringify(JSON.stringify(props.policyDocument));
     super(scope, id, {
       entry,
       handler: props.handler.export,
@@ -98,20 +111,13 @@ export class EscalatorFunction extends NodejsFunction {
         ...props.environment,
       },
       bundling: {
+        ...escalatorBundling(props.policyDocument),
         format: OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        banner: [
-          // CommonJS dependencies inside an ESM bundle still call require(): give them one.
-          "import { createRequire as __escalatorCreateRequire } from 'node:module'; const require = __escalatorCreateRequire(import.meta.url);",
-        ].join(' '),
-        minify: true,
         sourceMap: true,
         sourceMapMode: SourceMapMode.DEFAULT,
         sourcesContent: false,
-        // functions/commons/config.ts reads this literal expression: the policy is inlined at build time (no 4 KB env limit).
         // Bundle the AWS SDK too: a pinned, tree-shaken SDK rather than whatever the runtime ships.
         externalModules: [],
-        define: { 'process.env.ESCALATOR_POLICY_JSON': policyLiteral },
         logLevel: LogLevel.WARNING,
       },
     });

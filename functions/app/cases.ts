@@ -9,6 +9,7 @@ import { logger } from '../commons/observability.ts';
 import type { ChangeContext } from '../domain/change.ts';
 import { ConflictError, NotFoundError, VersionConflictError } from '../domain/errors.ts';
 import type { Actor, CaseRecord } from '../domain/model.ts';
+import { getCase } from './queries.ts';
 import { newCase, retimeIfNeeded, type CreateCaseInput } from '../domain/operations.ts';
 import { nextWakeUp } from '../domain/sla.ts';
 import type { z } from 'zod';
@@ -60,11 +61,6 @@ export async function createCase(id: string, input: z.output<typeof CreateCaseIn
   return c;
 }
 
-export async function getCase(id: string): Promise<CaseRecord> {
-  const c = await caseRepository.get(id);
-  if (!c) throw new NotFoundError(`no case ${id}`);
-  return c;
-}
 
 /**
  * Apply `op` to the current case with an optimistic lock. With If-Match a lost race is the client's 409; without

@@ -9,7 +9,7 @@ import type { ChangeContext } from '../domain/change.ts';
 import type { CaseRecord } from '../domain/model.ts';
 import * as ops from '../domain/operations.ts';
 import { routeById } from '../routes.ts';
-import { caseIdOf, caseResponse } from './cases.ts';
+import { caseIdOf, caseResponse } from './case-response.ts';
 import type { HttpEvent } from '../commons/http.ts';
 
 const NO_BODY = z.strictObject({});

@@ -1,25 +1,15 @@
 // Primary adapters: create, read and list cases.
 import { caseRepository } from '../adapters/case-repository.ts';
-import { createCase as createCaseUseCase, getCase as getCaseUseCase, settle } from '../app/cases.ts';
-import { idempotent, requestHash, type StoredResponse } from '../app/idempotency.ts';
-import { callerOf, httpHandler, idempotencyKey, json, parseBody, parseQuery, type HttpEvent } from '../commons/http.ts';
-import { NotFoundError } from '../domain/errors.ts';
+import { createCase as createCaseUseCase, settle } from '../app/cases.ts';
+import { getCase as getCaseUseCase } from '../app/queries.ts';
+import { idempotent, requestHash } from '../app/idempotency.ts';
+import { callerOf, httpHandler, idempotencyKey, json, parseBody, parseQuery } from '../commons/http.ts';
 import type { CaseRecord } from '../domain/model.ts';
 import { CreateCaseInput } from '../domain/operations.ts';
 import { ListCasesQuery } from '../routes.ts';
 import { ulid } from 'ulid';
+import { caseIdOf, caseResponse } from './case-response.ts';
 import { toView } from './views.ts';
-
-export function caseResponse(statusCode: number, c: CaseRecord, extra: Record<string, string> = {}): StoredResponse {
-  return { statusCode, headers: { 'content-type': 'application/json', etag: `"${c.version}"`, ...extra }, body: JSON.stringify(toView(c)) };
-}
-
-/** Case ids are ULIDs; anything else cannot name a case. */
-export function caseIdOf(event: HttpEvent): string {
-  const id = event.pathParameters?.['id'] ?? '';
-  if (!/^[0-9A-HJKMNP-TV-Z]{26}$/.test(id)) throw new NotFoundError(`no case ${id}`);
-  return id;
-}
 
 export const createCase = httpHandler(async (event) => {
   const input = parseBody(event, CreateCaseInput);

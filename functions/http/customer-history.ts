@@ -1,10 +1,10 @@
 // Primary adapter: GET /cases/{id}/customer-history — the customer's other cases and how they went, for the people
 // handling this one. Read from the byCustomer index (its projection carries everything shown: no full reads).
 import { caseRepository } from '../adapters/case-repository.ts';
-import { getCase } from '../app/cases.ts';
+import { getCase } from '../app/queries.ts';
 import { httpHandler, json } from '../commons/http.ts';
 import type { CaseRecord, Level, Priority, Status } from '../domain/model.ts';
-import { caseIdOf } from './cases.ts';
+import { caseIdOf } from './case-response.ts';
 
 /** How many of the customer's other cases the answer lists (newest first); the counts cover them all. */
 export const HISTORY_LIMIT = 20;

@@ -1,11 +1,11 @@
 // Primary adapter: the case's timeline — its append-only events plus a record of every email sent for it. The case's
 // own events never change once written and keep their order; an email's entry reflects its delivery record
 // (sending → sent/failed), so it can change between reads.
-import { getCase } from '../app/cases.ts';
+import { getCase } from '../app/queries.ts';
 import { httpHandler, json } from '../commons/http.ts';
 import type { TimelineEvent } from '../domain/model.ts';
-import { emailRecords } from '../notifications/outbox.ts';
-import { caseIdOf } from './cases.ts';
+import { emailRecords } from '../notifications/email-records.ts';
+import { caseIdOf } from './case-response.ts';
 
 const EMAIL_EVENT: Record<string, string> = {
   SENT: 'email.sent',

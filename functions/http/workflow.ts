@@ -1,10 +1,10 @@
 // Primary adapter: the case's timer executions as ops see them — status, current state, next wake-up, history.
-import { getCase } from '../app/cases.ts';
+import { getCase } from '../app/queries.ts';
 import { executionArn, executionName, workflowTimer } from '../adapters/workflow-timer.ts';
 import { getPolicy } from '../commons/config.ts';
 import { httpHandler, json } from '../commons/http.ts';
 import { nextWakeUp } from '../domain/sla.ts';
-import { caseIdOf } from './cases.ts';
+import { caseIdOf } from './case-response.ts';
 
 /** Older executions are summarized, the newest ones described; history only for the current one. */
 const DESCRIBE_LAST = 10;

@@ -25,22 +25,8 @@ import type { CaseRecord, OutboxEntry, TimelineEvent } from '../domain/model.ts'
 import type { TemplateName } from '../domain/notifications.ts';
 import type { Policy } from '../domain/policy.ts';
 import { suppressionKey } from './suppression.ts';
+import type { EmailRecord } from './email-records.ts';
 import { renderEmail, type RenderedEmail, type RenderInput } from './templates.ts';
-
-export type EmailState = 'SENDING' | 'SENT' | 'FAILED' | 'SUPPRESSED' | 'UNCONFIRMED';
-
-export interface EmailRecord {
-  key: string;
-  template: string;
-  to: string;
-  audience: 'customer' | 'internal';
-  eventId: string;
-  state: EmailState;
-  claimedAt: string;
-  sentAt?: string;
-  messageId?: string;
-  error?: string;
-}
 
 /** A claim older than this whose sender never confirmed is given up on (reported, never resent). */
 const UNCONFIRMED_AFTER_MS = 120_000;
@@ -325,24 +311,4 @@ async function renderInput(c: CaseRecord, entry: OutboxEntry, event: TimelineEve
       .map((o) => ({ id: o.id, subject: o.subject, status: o.status, createdAt: o.createdAt, ...(o.resolvedAt ? { resolvedAt: o.resolvedAt } : {}) }));
   }
   return input;
-}
-
-/** The email records of a case, for its timeline. */
-export async function emailRecords(caseId: string): Promise<EmailRecord[]> {
-  const items: EmailRecord[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const r = await ddb.send(
-      new QueryCommand({
-        TableName: tableName(),
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)',
-        ExpressionAttributeValues: { ':pk': `CASE#${caseId}`, ':e': 'EMAIL#' },
-        ConsistentRead: true,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    items.push(...((r.Items ?? []) as EmailRecord[]));
-    start = r.LastEvaluatedKey;
-  } while (start);
-  return items;
 }

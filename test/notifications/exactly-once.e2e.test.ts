@@ -39,7 +39,8 @@ afterAll(async () => {
 
 /** Modules imported after the stack started, so their SDK clients use the local endpoints. */
 async function app() {
-  const { deliverOutbox, emailRecords } = await import('../../functions/notifications/outbox.ts');
+  const { deliverOutbox } = await import('../../functions/notifications/outbox.ts');
+  const { emailRecords } = await import('../../functions/notifications/email-records.ts');
   const { caseRepository } = await import('../../functions/adapters/case-repository.ts');
   const { newCase, CreateCaseInput } = await import('../../functions/domain/operations.ts');
   const { handler: evaluate } = await import('../../functions/workflow/evaluate.ts');
