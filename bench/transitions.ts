@@ -209,10 +209,6 @@ function render(datas: VariantData[]): PartOutcome<VariantData[]> {
   const early = totals['warn-off/early'];
   if (early !== undefined) summary.push(`resolved before any escalation: ${early} transitions`);
 
-  // Start-up overhead: every execution begins with Evaluate→Done? although the API that started it already knew the
-  // first wake-up (nothing is due at start), and every finished execution spends one transition on the Succeed state.
-  const typical = datas.flatMap((d) => d.cases.filter((c) => c.scenario === 'typical'));
-  const execs = typical[0]?.executions.length ?? 0;
   const disturbed = datas.flatMap((d) => d.disturbed.map((x) => `${d.variant}/${x.scenario}`));
   if (disturbed.length) summary.push(`${disturbed.length} case(s) left out because a slow machine let another deadline pass first: ${disturbed.join(', ')}`);
   const markdown = [
@@ -231,7 +227,13 @@ function render(datas: VariantData[]): PartOutcome<VariantData[]> {
     ``,
     table(['case', 'transitions', 'per 1,000 cases', ...CASES_PER_MONTH.map((n) => `per month at ${n.toLocaleString('en-US')} cases`)], costRows),
     ``,
-    `Each execution opens with E→C (${2 * execs} of a typical case's transitions over ${execs} executions) although nothing is due at its start.`,
+    (() => {
+      // An execution entered at Evaluate spends E→C before anything can be due; starting at the Wait avoids it.
+      const early = perExecRows.filter((r) => String(r[r.length - 1]).startsWith('E')).length;
+      return early
+        ? `${early} of ${perExecRows.length} executions open with E→C although nothing is due at their start.`
+        : `Every execution opens with its Wait: nothing is evaluated before something can be due.`;
+    })(),
     ...(disturbed.length ? [``, `Left out (timeline not the scenario's, a timing artefact of a busy machine): ${disturbed.join(', ')}.`] : []),
   ].join('\n');
   return { markdown, summary, data: datas };

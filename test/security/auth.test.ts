@@ -10,6 +10,7 @@ import { ROUTES, SCOPES, type RouteSpec } from '../../functions/routes.ts';
 import type { LocalStack } from '../../local/stack.ts';
 import { newCaseBody, startTestStack, type TestApi } from '../support/stack.ts';
 import {
+  readResponse,
   accessClaims,
   algConfusionToken,
   ALL_SCOPES,
@@ -60,14 +61,7 @@ async function call(route: RouteSpec, authorization: string | null, f = fixtures
   const body = route.method === 'POST' ? BODIES[route.operationId] : undefined;
   if (body !== undefined) headers['content-type'] = 'application/json';
   const r = await fetch(`${api.url}${pathOf(route, f)}`, { method: route.method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-  const text = await r.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: r.status, headers: r.headers, json, text };
+  return readResponse(r);
 }
 
 async function caseWithPendingCompensation(): Promise<{ id: string; compensationId: string }> {

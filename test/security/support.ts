@@ -167,6 +167,11 @@ export async function tokenRequest(baseUrl: string, opts: { basic?: string | nul
   if (basic !== null) headers['authorization'] = basic.startsWith('Basic ') ? basic : `Basic ${Buffer.from(basic, 'utf8').toString('base64')}`;
   const body = typeof opts.form === 'string' ? opts.form : new URLSearchParams(opts.form ?? { grant_type: 'client_credentials' }).toString();
   const r = await fetch(`${baseUrl}/oauth2/token`, { method: opts.method ?? 'POST', headers, ...(opts.method === 'GET' ? {} : { body }) });
+  return readResponse(r);
+}
+
+/** Status, headers, text and (when it is JSON) the parsed body of a fetch response. */
+export async function readResponse(r: Response): Promise<{ status: number; headers: Headers; json: any; text: string }> {
   const text = await r.text();
   let json: any;
   try {
