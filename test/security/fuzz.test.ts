@@ -26,8 +26,8 @@ const fixtures = { open: '', paused: '', resolved: '', compensationId: '', surve
 let targets: Target[] = [];
 let before: Awaited<ReturnType<typeof snapshot>>;
 
-/** The JSON body of the survey answer as documented (an integer rating): what the server must refuse outside it. */
-const FeedbackBody = FeedbackInput.extend({ rating: z.number().int().min(1).max(5) });
+/** A route without a body schema accepts nothing but an empty body or `{}`. */
+const NO_BODY = z.strictObject({});
 
 function targetFor(route: RouteSpec, authorization: string): Target {
   const onCase = (id: string) => ({ id });
@@ -35,14 +35,14 @@ function targetFor(route: RouteSpec, authorization: string): Target {
     case 'createCase':
       return { route, oracle: route.body, ids: {}, authorization };
     case 'approveCompensation':
-      return { route, oracle: undefined, ids: { id: fixtures.open, compensationId: fixtures.compensationId }, authorization };
+      return { route, oracle: NO_BODY, ids: { id: fixtures.open, compensationId: fixtures.compensationId }, authorization };
     case 'resumeCase':
       return { route, oracle: route.body, ids: onCase(fixtures.paused), authorization };
     case 'reopenCase':
     case 'closeCase':
       return { route, oracle: route.body, ids: onCase(fixtures.resolved), authorization };
     case 'submitFeedback':
-      return { route, oracle: FeedbackBody, ids: { token: fixtures.surveyToken }, authorization };
+      return { route, oracle: FeedbackInput, ids: { token: fixtures.surveyToken }, authorization };
     case 'offerCompensation':
       return { route, oracle: route.body, ids: onCase(fixtures.open), authorization, refine: (b) => ({ ...b, currency: 'USD' }) };
     case 'escalateCase':
