@@ -67,7 +67,7 @@ Press Ctrl-C to stop.`);
     stopping = true;
     console.log(`\n${signal}: stopping…`);
     await stack.stop();
-    console.log('Stopped. Cases and running timers are kept and resume on the next start.');
+    console.log(dataDir ? `Stopped. Cases and running timers are kept in ${dataDir} and resume on the next start.` : 'Stopped (in memory: nothing was kept).');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
