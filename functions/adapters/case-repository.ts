@@ -1,6 +1,6 @@
 // Secondary adapter: cases in one DynamoDB table. Every change is one conditional write on the case item.
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type BatchGetCommandOutput, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../commons/clients/dynamodb.ts';
 import { tableName } from '../commons/config.ts';
 import { ValidationError } from '../domain/errors.ts';
@@ -52,6 +52,21 @@ export const caseRepository = {
   async get(id: string): Promise<CaseRecord | undefined> {
     const r = await ddb.send(new GetCommand({ TableName: tableName(), Key: caseKey(id), ConsistentRead: true }));
     return r.Item ? fromItem(r.Item) : undefined;
+  },
+
+  /** Many cases by id (BatchGetItem, 100 keys a call, unprocessed keys retried), in no particular order. */
+  async getMany(ids: string[]): Promise<CaseRecord[]> {
+    const out: CaseRecord[] = [];
+    for (let i = 0; i < ids.length; i += 100) {
+      let keys: Record<string, unknown>[] | undefined = ids.slice(i, i + 100).map(caseKey);
+      for (let attempt = 0; keys?.length; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1_000, 50 * 2 ** attempt)));
+        const r: BatchGetCommandOutput = await ddb.send(new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: keys, ConsistentRead: true } } }));
+        out.push(...(r.Responses?.[tableName()] ?? []).map(fromItem));
+        keys = r.UnprocessedKeys?.[tableName()]?.Keys as Record<string, unknown>[] | undefined;
+      }
+    }
+    return out;
   },
 
   async create(c: CaseRecord): Promise<void> {

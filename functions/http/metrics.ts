@@ -25,14 +25,9 @@ async function listAll(q: Omit<CaseQuery, 'limit' | 'cursor'>): Promise<CaseReco
   return out;
 }
 
-/** Timelines are needed (escalation and survey counts), so the window's cases are read in full. */
-async function full(items: CaseRecord[]): Promise<CaseRecord[]> {
-  const out: CaseRecord[] = [];
-  for (let i = 0; i < items.length; i += 25) {
-    const got = await Promise.all(items.slice(i, i + 25).map((c) => caseRepository.get(c.id)));
-    out.push(...got.filter((c): c is CaseRecord => c !== undefined));
-  }
-  return out;
+/** Timelines are needed (escalation and survey counts), so the window's cases are read in full, in batches. */
+function full(items: CaseRecord[]): Promise<CaseRecord[]> {
+  return caseRepository.getMany(items.map((c) => c.id));
 }
 
 export const getMetrics = httpHandler(async (event) => {
