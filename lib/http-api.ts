@@ -1,7 +1,7 @@
 // Infrastructure: the HTTP API, built from the route table (functions/routes.ts), the same list the local gateway
 // and the OpenAPI document use. One function per route, named by its operationId, with only the grants it needs;
 // a JWT authorizer (Cognito) with the route's scope on every route that has one.
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { type CfnStage, HttpApi, HttpMethod, HttpRoute, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -34,6 +34,9 @@ export interface RouteNeeds {
   readonly linkSigningKey?: boolean;
   readonly throttle?: Throttle;
 }
+
+/** Below the HTTP API's 30 s integration limit, above a write's retries plus its email drain. */
+export const API_FUNCTION_TIMEOUT = Duration.seconds(28);
 
 const READ: RouteNeeds = { table: 'read' };
 /** A change to a case: the write, then its effects (stop/start the timer, send the email it owes). */
@@ -140,6 +143,9 @@ export class EscalatorApi extends Construct {
         description: `${routeKey(route)}: ${route.summary}`.slice(0, 256),
         policyDocument: props.policyDocument,
         invocation: { kind: 'sync', caller: 'API Gateway' },
+        // A write may retry a lost race for up to 8 s and then spend up to 10 s sending the email it owes; the function
+        // must outlive both (a send cut off mid-flight is never resent). HTTP APIs wait at most 30 s for a Lambda.
+        timeout: API_FUNCTION_TIMEOUT,
         environment: {
           TABLE_NAME: props.cases.table.tableName,
           STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,

@@ -31,8 +31,9 @@ import { renderEmail, type RenderedEmail, type RenderInput } from './templates.t
 /** A claim older than this whose sender never confirmed is given up on (reported, never resent). */
 const UNCONFIRMED_AFTER_MS = 120_000;
 /**
- * One drain spends at most this long sending (SendEmail with the SDK's retries and backoff included): the API
- * functions run for 15 s at most, and a function killed mid-send would leave its email unconfirmed. What is not sent
+ * One drain spends at most this long sending (SendEmail with the SDK's retries and backoff included): an API
+ * function runs for 28 s at most (lib/http-api.ts), after up to 8 s of write retries, and a function killed
+ * mid-send would leave its email unconfirmed. What is not sent
  * in time stays owed for the next drain. Being far below UNCONFIRMED_AFTER_MS, it also means that a claim older than
  * that belongs to a sender that is gone.
  */

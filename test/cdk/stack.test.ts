@@ -80,6 +80,15 @@ describe('functions', () => {
     }
   });
 
+  it('gives every route function time for a write\'s retries and its email, within the HTTP API\'s 30 s', () => {
+    for (const route of ROUTES) {
+      const fn = s.stack.api.functions[route.operationId]!;
+      const timeout = (s.json.Resources[s.logicalId(fn)]!.Properties as { Timeout: number }).Timeout;
+      expect(timeout, route.operationId).toBeGreaterThanOrEqual(8 + 10);
+      expect(timeout, route.operationId).toBeLessThan(30);
+    }
+  });
+
   it('records its handler module as metadata (the local stack maps Lambdas by it), and the module exists', () => {
     const handlers = resourcesOf('AWS::Lambda::Function').map(([id, fn]) => {
       const h = fn.Metadata?.[HANDLER_METADATA_KEY] as { file: string; export: string } | undefined;
