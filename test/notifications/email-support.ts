@@ -32,6 +32,14 @@ export interface Owed {
   forEvent: string;
 }
 
+/** Managers for every level of a department (two at L2, to show one email per recipient). */
+export const managers = (dept: string) => ({
+  L0: [`${dept}-l0@example.com`],
+  L1: [`${dept}-l1@example.com`],
+  L2: [`${dept}-l2@example.com`, `${dept}-l2-deputy@example.com`],
+  L3: [`${dept}-l3@example.com`],
+});
+
 export const SUBJECT: Record<string, RegExp> = {
   acknowledgement: /^We've received your request: /,
   'status-update': /^(Update on your case|Your case is open again): /,

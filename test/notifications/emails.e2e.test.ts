@@ -4,14 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.ts';
 import { eventually, newCaseBody, policyFile, startTestStack, TestApi, uniformBudgets } from '../support/stack.ts';
-import { emailEvents, expectExactlyOwed, settledTimeline, sleep, storeEmailsOf, SUBJECT, timeline } from './email-support.ts';
-
-const managers = (dept: string) => ({
-  L0: [`${dept}-l0@example.com`],
-  L1: [`${dept}-l1@example.com`],
-  L2: [`${dept}-l2@example.com`, `${dept}-l2-deputy@example.com`],
-  L3: [`${dept}-l3@example.com`],
-});
+import { emailEvents, expectExactlyOwed, managers, settledTimeline, storeEmailsOf, SUBJECT, timeline } from './email-support.ts';
 
 let stack: LocalStack;
 let api: TestApi;
@@ -96,8 +89,7 @@ describe('the emails of a case', () => {
 
     // Nothing more goes out later (the reconciler finds nothing owed).
     const before = (await storeEmailsOf(api, id)).length;
-    await stack.reconcile();
-    await sleep(500);
+    await stack.reconcile(); // awaited: whatever it sends is in the store when it returns
     expect(await storeEmailsOf(api, id)).toHaveLength(before);
     expect(emailEvents(await timeline(api, id)).filter((r) => r.type === 'email.sent')).toHaveLength(before);
   });

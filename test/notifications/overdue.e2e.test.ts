@@ -5,14 +5,7 @@ import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.ts';
 import { eventually, newCaseBody, policyFile, startTestStack, TestApi, uniformBudgets } from '../support/stack.ts';
-import { expectExactlyOwed, settledTimeline, sleep, storeEmailsOf, SUBJECT, timeline } from './email-support.ts';
-
-const managers = (dept: string) => ({
-  L0: [`${dept}-l0@example.com`],
-  L1: [`${dept}-l1@example.com`],
-  L2: [`${dept}-l2@example.com`, `${dept}-l2-deputy@example.com`],
-  L3: [`${dept}-l3@example.com`],
-});
+import { expectExactlyOwed, managers, settledTimeline, sleep, storeEmailsOf, SUBJECT, timeline } from './email-support.ts';
 
 let stack: LocalStack;
 let api: TestApi;
