@@ -25,6 +25,8 @@ export interface ChangeOptions {
   retime?: boolean;
   /** Skip the change when the case's timer belongs to another execution (the timer's stale wake-ups). */
   onlyForTimerVersion?: number;
+  /** The case as the caller just read it, used for the first attempt instead of reading it again. */
+  current?: CaseRecord;
 }
 
 /**
@@ -71,7 +73,7 @@ export async function createCase(id: string, input: z.output<typeof CreateCaseIn
 export async function changeCase(id: string, op: Operation, opts: ChangeOptions): Promise<{ before: CaseRecord; after: CaseRecord }> {
   const giveUpAt = Date.now() + RETRY_FOR_MS;
   for (let attempt = 0; ; attempt++) {
-    const before = await getCase(id);
+    const before = attempt === 0 && opts.current ? opts.current : await getCase(id);
     if (opts.onlyForTimerVersion !== undefined && before.timer.version !== opts.onlyForTimerVersion) return { before, after: before };
     if (opts.ifMatch !== undefined && before.version !== opts.ifMatch) {
       throw new VersionConflictError(`the case is at version ${before.version}, not ${opts.ifMatch}`);

@@ -34,6 +34,8 @@ export const handler = async (event: unknown): Promise<EvaluateResult> => {
     actor: systemActor,
     retime: false,
     onlyForTimerVersion: timerVersion,
+    // One read per wake-up: the conditional write catches a case that changed since (and then re-reads it).
+    ...(stored.timer.pending ? {} : { current: stored }),
   });
   if (after.timer.version !== timerVersion) return { caseId, timerVersion, wakeAt: null, done: true, reason: 'superseded' };
   if (after === stored && after.outbox.length > 0) await settle(after); // emails owed from an earlier step
