@@ -4,13 +4,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { parsePolicy, type Policy } from '../functions/domain/policy.ts';
 import { EscalatorStack } from './escalator-stack.ts';
 import { REPO_ROOT } from './paths.ts';
+import { loadPolicy } from './policy-file.ts';
 
 export { EscalatorStack } from './escalator-stack.ts';
+export { DEFAULT_POLICY_PATH, loadPolicy, PolicyFileError, type LoadedPolicy } from './policy-file.ts';
 
-export const DEFAULT_POLICY_PATH = 'policies/default.json';
 export const DEFAULT_STACK_NAME = 'Escalator';
 
 export interface EscalatorAppOptions {
@@ -22,35 +22,6 @@ export interface EscalatorAppOptions {
   outdir?: string;
   /** Extra context, as with `-c key=value`: account, region, stackName, alarmEmail, cognitoDomainPrefix, sesSandboxRecipients. */
   context?: Record<string, unknown>;
-}
-
-/** A policy file that cannot be read or is not a valid policy; the message is one line. */
-export class PolicyFileError extends Error {
-  override name = 'PolicyFileError';
-}
-
-export interface LoadedPolicy {
-  path: string;
-  document: unknown;
-  policy: Policy;
-}
-
-export function loadPolicy(policyPath?: string): LoadedPolicy {
-  const given = policyPath ?? process.env['ESCALATOR_POLICY'] ?? DEFAULT_POLICY_PATH;
-  const candidates = path.isAbsolute(given) ? [given] : [path.resolve(process.cwd(), given), path.resolve(REPO_ROOT, given)];
-  const file = candidates.find((c) => fs.existsSync(c));
-  if (!file) throw new PolicyFileError(`policy file ${given} not found (looked in ${[...new Set(candidates)].join(', ')})`);
-  let document: unknown;
-  try {
-    document = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new PolicyFileError(`policy file ${file} is not valid JSON: ${(e as Error).message.split('\n')[0]}`);
-  }
-  try {
-    return { path: file, document, policy: parsePolicy(document, file) };
-  } catch (e) {
-    throw new PolicyFileError((e as Error).message.replace(/\s*\n\s*/g, ' '));
-  }
 }
 
 /** cdk.json's context (feature flags): applied in-process too, so tests and the local stack synthesize what the CLI does. */

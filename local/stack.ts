@@ -6,7 +6,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parsePolicy, type Policy } from '../functions/domain/policy.ts';
+import type { Policy } from '../functions/domain/policy.ts';
+import { loadPolicy, PolicyFileError } from '../lib/policy-file.ts';
 import { createLocalAuth, loadLocalClients, type LocalAuth } from './auth.ts';
 import { startGateway, type Gateway } from './gateway.ts';
 import { LOCAL_REGION, localDefinition, readTemplate, type CfnTemplate, type HandlerRef } from './template.ts';
@@ -56,20 +57,6 @@ function listen(server: Server, port: number, what: string, envName: string): Pr
       resolveListen(typeof a === 'object' && a ? a.port : port);
     });
   });
-}
-
-export function loadPolicy(path: string): Policy {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new StartupError(`cannot read the policy ${path}: ${(e as Error).message}`);
-  }
-  try {
-    return parsePolicy(doc, path);
-  } catch (e) {
-    throw new StartupError((e as Error).message);
-  }
 }
 
 /** Everything that shapes the template: the infrastructure code, what it imports from functions/, the policy, the lockfile. */
@@ -128,7 +115,12 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   const log = opts.log ?? (() => undefined);
   const ports = { ...DEFAULT_PORTS, ...opts.ports };
   const policyPath = resolve(opts.policyPath ?? join(ROOT, 'policies', 'default.json'));
-  const policy = loadPolicy(policyPath);
+  let policy: Policy;
+  try {
+    policy = loadPolicy(policyPath).policy;
+  } catch (e) {
+    throw e instanceof PolicyFileError ? new StartupError(e.message) : e;
+  }
   const dataDir = opts.dataDir ? resolve(opts.dataDir) : undefined;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const stops: (() => Promise<void>)[] = [];
