@@ -39,6 +39,16 @@ const DEFAULT_PAGE = 100;
 /** The JSON protocol's timestamp: epoch seconds, fractional. */
 const seconds = (ms: number): number => ms / 1000;
 
+/** The fields DescribeExecution and ListExecutions share. */
+const executionSummary = (r: ExecutionRecord) => ({
+  executionArn: r.executionArn,
+  stateMachineArn: r.stateMachineArn,
+  name: r.name,
+  status: r.status,
+  startDate: seconds(r.startDate),
+  ...(r.stopDate !== undefined ? { stopDate: seconds(r.stopDate) } : {}),
+});
+
 const maxResults = z.number().int().min(0).max(1000).optional();
 const schemas = {
   StartExecution: z.object({
@@ -171,12 +181,7 @@ export function createOperations(ctx: OperationContext): Record<string, Operatio
       const req = parse(schemas.DescribeExecution, body);
       const r = requireExecution(req.executionArn);
       return {
-        executionArn: r.executionArn,
-        stateMachineArn: r.stateMachineArn,
-        name: r.name,
-        status: r.status,
-        startDate: seconds(r.startDate),
-        ...(r.stopDate !== undefined ? { stopDate: seconds(r.stopDate) } : {}),
+        ...executionSummary(r),
         input: r.input,
         inputDetails: { included: true },
         ...(r.output !== undefined ? { output: r.output, outputDetails: { included: true } } : {}),
@@ -201,14 +206,7 @@ export function createOperations(ctx: OperationContext): Record<string, Operatio
         .filter((r) => !after || r.startDate < after.s || (r.startDate === after.s && r.executionArn < after.a));
       const { items, nextToken } = page(matching, req.maxResults, (last) => ({ s: last.startDate, a: last.executionArn }));
       return {
-        executions: items.map((r) => ({
-          executionArn: r.executionArn,
-          stateMachineArn: r.stateMachineArn,
-          name: r.name,
-          status: r.status,
-          startDate: seconds(r.startDate),
-          ...(r.stopDate !== undefined ? { stopDate: seconds(r.stopDate) } : {}),
-        })),
+        executions: items.map(executionSummary),
         ...(nextToken ? { nextToken } : {}),
       };
     },
