@@ -36,7 +36,11 @@ export const CaseView = z.object({
 export type CaseView = z.infer<typeof CaseView>;
 
 export const CasePage = z.object({ items: z.array(CaseView), nextCursor: z.string().nullable() });
-export const Timeline = z.object({ caseId: z.string(), events: z.array(TimelineEvent) });
+export const Timeline = z.object({
+  caseId: z.string(),
+  events: z.array(TimelineEvent),
+  nextCursor: z.string().nullable().describe('pass as cursor for the next page; null on the last page'),
+});
 export const Problem = z.object({
   type: z.string(),
   title: z.string(),
