@@ -10,6 +10,7 @@ import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { CasesTable } from './cases-table.ts';
 import { type EmailSending, EscalatorFunction } from './escalator-function.ts';
+import { acknowledgeWildcardResource } from './nag.ts';
 import type { Ops } from './ops.ts';
 
 /** How the mapping hands records over; the local poller follows the same numbers (from the template). */
@@ -60,6 +61,12 @@ export class StreamEffects extends Construct {
         reportBatchItemFailures: true,
         onFailure: new SqsDlq(props.ops.deadLetterQueue),
       }),
+    );
+
+    acknowledgeWildcardResource(
+      this.function.role!,
+      '*',
+      'X-Ray tracing and dynamodb:ListStreams (granted by the event source mapping to find the stream): neither supports resource-level permissions',
     );
 
     props.ops.alarm('StreamEffectsErrorsAlarm', this.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),

@@ -70,7 +70,7 @@ export async function startDynamoDbLocal(opts: { port: number; dbPath?: string |
     ...(opts.dbPath ? ['-dbPath', opts.dbPath] : ['-inMemory']),
   ];
   // `cat` returns when our end of its stdin closes (this process exited, however it died): then the JVM is killed.
-  const script = 'java "$@" & j=$!; trap \'kill $j 2>/dev/null; exit 0\' TERM INT; cat >/dev/null; kill $j 2>/dev/null; wait $j';
+  const script = 'java "$@" & j=$!; trap \'kill $j 2>/dev/null; wait $j; exit 0\' TERM INT; cat >/dev/null; kill $j 2>/dev/null; wait $j';
   const child = spawn('sh', ['-c', script, 'dynamodb-local', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));

@@ -35,6 +35,8 @@ export interface LocalStackOptions {
   dynamodb?: { endpoint: string } | undefined;
   /** @default escalator-cases */
   tableName?: string;
+  /** Consume the table's stream (default). Tests turn it off to prove what the reconciler does on its own. */
+  consumeStream?: boolean;
   log?: (line: string) => void;
 }
 
@@ -249,7 +251,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
 
     // The stream's consumers, wired as the template's event source mappings say.
     const pollers: StreamPoller[] = [];
-    for (const consumer of def.streamConsumers) {
+    for (const consumer of opts.consumeStream === false ? [] : def.streamConsumers) {
       const poller = await startStreamPoller({
         endpoint: dynamodbEndpoint,
         tableName,
@@ -262,6 +264,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       pollers.push(poller);
       stops.push(() => poller.stop());
     }
+    // Load the stream consumer and the timer task now, as a warm Lambda would have them, not on the first record.
+    await Promise.all([...def.streamConsumers.map((c) => loadHandler(c.handler)), ...[...def.lambdas.values()].map(loadHandler)]);
     markReady();
 
     // The reconciler, on an interval as the EventBridge schedule is on AWS.

@@ -67,9 +67,12 @@ export async function startStreamPoller(opts: StreamPollerOptions): Promise<Stre
   const idleMs = opts.idleMs ?? 10;
   let stopping = false;
   let lastDescribe = 0;
-  let pass = 0;
-  /** Each waits for an idle pass that started after it asked (so it saw every record written before). */
+  /**
+   * Each waits for a pass that started after it asked (plus the moment a new record takes to show in the stream) and
+   * read every shard to its end: that pass handed over every record written before the question, busy or not.
+   */
   const drainWaiters: { after: number; resolve: () => void }[] = [];
+  const VISIBLE_AFTER_MS = 50;
 
   async function describe(): Promise<void> {
     let start: string | undefined;
@@ -157,10 +160,11 @@ export async function startStreamPoller(opts: StreamPollerOptions): Promise<Stre
     renameSync(tmp, opts.checkpointFile);
   }
 
-  /** One pass over the open shards; true when any record was found. */
-  async function pollOnce(): Promise<boolean> {
+  /** One pass over the open shards: whether it found records, and whether it read every shard to its end. */
+  async function pollOnce(): Promise<{ found: boolean; caughtUp: boolean }> {
     if (Date.now() - lastDescribe > 1_000 || shards.size === 0) await describe();
     let found = false;
+    let caughtUp = true;
     for (const s of shards.values()) {
       if (s.closed) continue;
       const parent = s.parent ? shards.get(s.parent) : undefined;
@@ -172,6 +176,7 @@ export async function startStreamPoller(opts: StreamPollerOptions): Promise<Stre
       }
       const r = await streams.send(new GetRecordsCommand({ ShardIterator: s.iterator, Limit: opts.mapping.batchSize }));
       const records = r.Records ?? [];
+      if (records.length >= opts.mapping.batchSize) caughtUp = false;
       if (records.length) {
         found = true;
         await deliver(records);
@@ -181,35 +186,37 @@ export async function startStreamPoller(opts: StreamPollerOptions): Promise<Stre
       s.iterator = r.NextShardIterator;
       if (!s.iterator) s.closed = true;
     }
-    return found;
+    return { found, caughtUp };
   }
 
   const loop = (async () => {
     while (!stopping) {
-      const thisPass = ++pass;
+      const startedAt = Date.now();
       let found = false;
+      let caughtUp = false;
       try {
-        found = await pollOnce();
+        ({ found, caughtUp } = await pollOnce());
       } catch (e) {
         if (stopping) break;
         opts.log(`stream poller: ${(e as Error).message}`);
         for (const s of shards.values()) s.iterator = undefined; // expired or broken iterators: fetch new ones
         await new Promise((r) => setTimeout(r, 200));
       }
-      if (found) continue;
-      // Nothing new after a full pass: whoever asked before it started may go on.
-      for (const w of [...drainWaiters]) {
-        if (thisPass > w.after) {
-          drainWaiters.splice(drainWaiters.indexOf(w), 1);
-          w.resolve();
+      if (caughtUp) {
+        for (const w of [...drainWaiters]) {
+          if (startedAt >= w.after + VISIBLE_AFTER_MS) {
+            drainWaiters.splice(drainWaiters.indexOf(w), 1);
+            w.resolve();
+          }
         }
       }
+      if (found) continue;
       await new Promise((r) => setTimeout(r, idleMs));
     }
   })();
 
   return {
-    drained: () => new Promise<void>((resolve) => drainWaiters.push({ after: pass, resolve })),
+    drained: () => new Promise<void>((resolve) => drainWaiters.push({ after: Date.now(), resolve })),
     async stop() {
       stopping = true;
       await loop;

@@ -115,7 +115,6 @@ export interface TimelinePage {
 }
 
 export const caseRepository: CaseStore & EmailStore & AttentionIndex & {
-  getMany(ids: string[]): Promise<CaseRecord[]>;
   list(q: CaseQuery): Promise<CasePage>;
   timelinePage(caseId: string, limit: number, cursor?: string): Promise<TimelinePage>;
 } = {
@@ -138,11 +137,6 @@ export const caseRepository: CaseStore & EmailStore & AttentionIndex & {
       else out.case = fromCaseItem(item);
     }
     return out;
-  },
-
-  /** Many cases by id (BatchGetItem, 100 keys a call, unprocessed keys retried), in no particular order. */
-  async getMany(ids) {
-    return (await batchGet(ids.map((id) => keys.case(id)))).map(fromCaseItem);
   },
 
   async commit(change: CaseCommit) {

@@ -10,8 +10,9 @@
 //     SUPPRESSED  not sent: the address bounced or complained before, or a later email owed to the same person
 //                 at the same time makes it pointless (a status update overtaken by the next one).
 //     UNCONFIRMED the sender stopped between claim and SES's answer; never resent, to avoid a duplicate.
-//     (OWED again) a transient failure (throttling, 5xx, network): the claim is released and the error thrown, so the
-//                 stream retries the record; past its retries the reconciler sends it.
+//     (OWED again) a transient failure (throttling, 5xx, network) after the SDK's own retries: the claim is released
+//                 and the email stays owed for the reconciler. The record itself succeeds: one address SES is throttling
+//                 must not hold up every other case's effects behind it on the stream.
 import type { CaseRecord, TimelineEvent } from '../domain/model.ts';
 import { supersedingEmail } from '../domain/notifications.ts';
 import type { Policy } from '../domain/policy.ts';
@@ -34,7 +35,7 @@ export const UNCONFIRMED_AFTER_MS = 120_000;
  * One send may take at most this long (SES with the SDK's retries and backoff): far below UNCONFIRMED_AFTER_MS, so a
  * claim older than that belongs to a sender that is gone.
  */
-const SEND_BUDGET_MS = 20_000;
+const SEND_BUDGET_MS = 10_000;
 
 /** Renders an owed email for its case and event (templates, signed survey links, the customer's history). */
 export interface EmailComposer {
@@ -76,7 +77,7 @@ export function effectUseCases(ports: EffectPorts) {
 
   /**
    * Send one owed email at most once. `owedTogether`: the other emails of the same case owed in the same batch (a
-   * later one to the same person may make this one pointless). Throws TransientMailError when it should be retried.
+   * later one to the same person may make this one pointless). 'OWED' when SES could not take it now.
    */
   async function deliverEmail(email: EmailRecord, owedTogether: readonly EmailRecord[] = []): Promise<EmailOutcome> {
     if (email.state !== 'OWED') return settleExistingClaim(email);
@@ -115,10 +116,10 @@ export function effectUseCases(ports: EffectPorts) {
       messageId = await ports.mailer.send(outgoing, Date.now() + SEND_BUDGET_MS);
     } catch (e) {
       if (e instanceof TransientMailError) {
-        // Not sent: free the claim so a retry of the record (or the reconciler) sends it.
-        await ports.emails.releaseEmail(email, claimedAt).catch(() => undefined);
+        // Not sent: free the claim so the reconciler's next run sends it.
+        await ports.emails.releaseEmail(email, claimedAt);
         log.warn('email send failed, will retry', { caseId: email.caseId, key: email.key, error: e });
-        throw e;
+        return 'OWED';
       }
       if (e instanceof UnknownMailOutcomeError) {
         log.error('email send outcome unknown', { caseId: email.caseId, key: email.key, error: e });

@@ -44,14 +44,15 @@ describe('IAM', () => {
     }
   });
 
-  it('uses Resource "*" only for X-Ray (every function) and log delivery + X-Ray (the state machine)', () => {
+  it('uses Resource "*" only for X-Ray (every function), ListStreams (the stream consumer) and log delivery + X-Ray (the state machine)', () => {
     const smPolicy = policyOf(s.stack.workflow.stateMachine.role as never);
     const star = iamStatements(s.json).filter((st) => st.resources.includes('*'));
     expect(star.length).toBeGreaterThan(0);
     for (const st of star) {
       expect(st.resources, st.owner).toEqual(['*']);
-      expect(STATE_MACHINE_STAR, st.owner).toEqual(expect.arrayContaining(st.actions));
-      if (st.owner !== smPolicy) expect(st.actions.sort(), st.owner).toEqual([...XRAY_WRITE].sort());
+      expect([...STATE_MACHINE_STAR, 'dynamodb:ListStreams'], st.owner).toEqual(expect.arrayContaining(st.actions));
+      if (st.owner === policyOf(s.stack.effects.function.role as never)) expect(st.actions.sort(), st.owner).toEqual([...XRAY_WRITE, 'dynamodb:ListStreams'].sort());
+      else if (st.owner !== smPolicy) expect(st.actions.sort(), st.owner).toEqual([...XRAY_WRITE].sort());
     }
   });
 
@@ -78,7 +79,7 @@ describe('grants per function', () => {
     const policy = policyOf(fn.role as never);
     return iamStatements(s.json).filter((st) => st.owner === policy).flatMap((st) => st.actions).sort();
   };
-  const WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+  const WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'];
 
   it('gives each route exactly what ROUTE_NEEDS declares', () => {
     for (const route of ROUTES) {
@@ -94,12 +95,14 @@ describe('grants per function', () => {
     }
   });
 
-  it('lets case actions start and stop timers, getWorkflow only read executions, and reads write nothing', () => {
+  it('lets case actions only write the table (the stream consumer starts and stops timers and sends email), getWorkflow only read executions, and reads write nothing', () => {
     for (const route of ROUTES.filter((r) => r.handler.file === 'functions/http/case-actions.ts')) {
-      expect(actionsOf(s.stack.api.functions[route.operationId]!)).toEqual(
-        expect.arrayContaining(['states:StartExecution', 'states:StopExecution', 'states:DescribeExecution', 'ses:SendEmail']),
-      );
+      const actions = actionsOf(s.stack.api.functions[route.operationId]!);
+      expect(actions.filter((a) => !a.startsWith('xray:') && !a.startsWith('dynamodb:'))).toEqual([]);
+      expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:ConditionCheckItem']));
     }
+    expect(actionsOf(s.stack.effects.function).filter((a) => a.startsWith('states:') || a.startsWith('ses:'))).toEqual(['ses:SendEmail', 'states:StartExecution', 'states:StopExecution']);
+    expect(actionsOf(s.stack.effects.function)).toEqual(expect.arrayContaining(['dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:DescribeStream']));
     expect(actionsOf(s.stack.api.functions['getWorkflow']!).filter((a) => a.startsWith('states:'))).toEqual(['states:DescribeExecution', 'states:GetExecutionHistory']);
     for (const id of ['listCases', 'getCase', 'getTimeline', 'getMetrics']) {
       expect(actionsOf(s.stack.api.functions[id]!).filter((a) => !a.startsWith('xray:'))).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query']);

@@ -63,7 +63,7 @@ describe('functions', () => {
       .at(-1);
 
   it('one per route plus evaluate, reconciler and bounces; all arm64 on the newest Node runtime, traced, with own log groups', () => {
-    s.template.resourceCountIs('AWS::Lambda::Function', ROUTES.length + 3);
+    s.template.resourceCountIs('AWS::Lambda::Function', ROUTES.length + 4);
     expect(NODE_RUNTIME.name).toBe(newestNode());
     for (const [id, fn] of resourcesOf('AWS::Lambda::Function')) {
       expect(fn.Properties, id).toMatchObject({
@@ -102,6 +102,7 @@ describe('functions', () => {
       'functions/workflow/evaluate.ts#handler',
       'functions/workflow/reconciler.ts#handler',
       'functions/notifications/bounces.ts#handler',
+      'functions/stream/effects.ts#handler',
     ]));
   });
 
@@ -309,8 +310,31 @@ describe('notifications', () => {
   it('generates a 64-character link-signing key and gives its ARN, never its value, to the functions', () => {
     s.template.hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: Match.objectLike({ PasswordLength: 64 }) });
     const secretRef = { Ref: s.logicalId(s.stack.notifications.linkSigningKey) };
-    const evaluate = s.json.Resources[s.logicalId(s.stack.workflow.evaluateFunction)]!;
-    expect((evaluate.Properties!['Environment'] as { Variables: Record<string, unknown> }).Variables['LINK_SIGNING_SECRET_ARN']).toEqual(secretRef);
+    // The stream consumer signs the survey links in the follow-up email.
+    const effects = s.json.Resources[s.logicalId(s.stack.effects.function)]!;
+    expect((effects.Properties!['Environment'] as { Variables: Record<string, unknown> }).Variables['LINK_SIGNING_SECRET_ARN']).toEqual(secretRef);
+  });
+});
+
+describe('stream effects', () => {
+  it('streams the table\'s new and old images to the effects consumer: partial batch failures, bisect, bounded retries, a dead-letter destination', () => {
+    s.template.hasResourceProperties('AWS::DynamoDB::Table', { StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' } });
+    s.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: s.logicalId(s.stack.effects.function) },
+      EventSourceArn: { 'Fn::GetAtt': ['CasesTable', 'StreamArn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 100,
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 5,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [s.logicalId(s.stack.ops.deadLetterQueue), 'Arn'] } } },
+    });
+  });
+
+  it('alarms when the consumer throws or falls behind', () => {
+    const alarms = resourcesOf('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties!);
+    const effectsFn = { Name: 'FunctionName', Value: { Ref: s.logicalId(s.stack.effects.function) } };
+    expect(alarms.filter((a) => (a['Dimensions'] as unknown[] | undefined)?.some((d) => JSON.stringify(d) === JSON.stringify(effectsFn))).map((a) => a['MetricName']).sort()).toEqual(['Errors', 'IteratorAge']);
   });
 });
 

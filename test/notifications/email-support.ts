@@ -145,12 +145,12 @@ export async function storeEmailsOf(api: TestApi, id: string): Promise<SentEmail
   return (await api.emails()).filter((m) => m.subject.includes(id));
 }
 
-/** Everything owed is settled: no claim is still SENDING and every owed email has a record. */
+/** Everything owed is settled: no email is still queued or being sent, and every owed email has a record. */
 export async function settledTimeline(api: TestApi, id: string, policy: Policy, customer: string, until?: (events: Ev[]) => boolean): Promise<Ev[] | undefined> {
   const events = await timeline(api, id);
   if (until && !until(events)) return undefined;
   const records = emailEvents(events);
-  if (records.some((r) => r.type === 'email.sending')) return undefined;
+  if (records.some((r) => r.type === 'email.sending' || r.type === 'email.queued')) return undefined;
   const have = new Set(records.map(ownKey));
   if (!owedEmails(events, policy, customer).every((o) => have.has(ownKey(o)))) return undefined;
   return events;
@@ -257,8 +257,8 @@ export interface Delivered {
 
 /**
  * The case's emails are exactly what its timeline owes: one record per owed (event, template, recipient) and no
- * other; every record `email.sent` (a status update overtaken by a later customer email of the same drain may be
- * `email.suppressed` instead); the SES store holds exactly the sent ones, each once (matched by SES message id), to
+ * other; every record `email.sent` (an email overtaken by a later one to the same person owed at the same time — a
+ * status update, a breach warning, a breach alert — may be `email.suppressed` instead); the SES store holds exactly the sent ones, each once (matched by SES message id), to
  * the recorded address, from the policy's sender, with the template's subject.
  */
 export async function expectExactlyOwed(api: TestApi, id: string, policy: Policy, customer: string, events?: Ev[]): Promise<Delivered> {
@@ -268,7 +268,8 @@ export async function expectExactlyOwed(api: TestApi, id: string, policy: Policy
   const owed = owedEmails(evs, policy, customer);
   expect(records.map(ownKey).sort()).toEqual(owed.map(ownKey).sort());
   for (const r of records.filter((x) => x.type !== 'email.sent')) {
-    expect(r, `only an overtaken status update may go unsent: ${r.summary}`).toMatchObject({ type: 'email.suppressed', template: 'status-update' });
+    expect(r, `only an overtaken email may go unsent: ${r.summary}`).toMatchObject({ type: 'email.suppressed' });
+    expect(['status-update', 'breach-warning', 'breach-alert']).toContain(r.template);
     expect(r.summary).toMatch(/covers it/);
   }
   const sent = records.filter((r) => r.type === 'email.sent');

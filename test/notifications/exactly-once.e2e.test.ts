@@ -1,5 +1,6 @@
-// Exactly once per (case, milestone, recipient): replaying a notification step — delivering a stale copy of a case
-// again, running the timer's evaluate step twice, restarting the whole stack mid-flight — never sends an email twice.
+// Exactly once per (case, milestone, recipient): replaying a notification step — delivering stale copies of a case's
+// owed emails again (as a redelivered stream record would), running the timer's evaluate step twice, restarting the
+// whole stack mid-flight — never sends an email twice.
 // The one documented limit: a sender that dies between claim and send leaves the email `email.unconfirmed`, never resent.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,22 +40,38 @@ afterAll(async () => {
 
 /** Modules imported after the stack started, so their SDK clients use the local endpoints. */
 async function app() {
-  const { deliverOutbox } = await import('../../functions/notifications/outbox.ts');
-  const { emailRecords } = await import('../../functions/notifications/email-records.ts');
-  const { caseRepository } = await import('../../functions/adapters/case-repository.ts');
+  const { caseRepository, emailItem } = await import('../../functions/adapters/case-repository.ts');
+  const { effectUseCases } = await import('../../functions/app/effects.ts');
+  const { sesMailer } = await import('../../functions/adapters/ses-mailer.ts');
+  const { workflowTimer } = await import('../../functions/adapters/workflow-timer.ts');
+  const { emailComposer } = await import('../../functions/notifications/compose.ts');
+  const { getPolicy } = await import('../../functions/commons/config.ts');
   const { newCase, CreateCaseInput } = await import('../../functions/domain/operations.ts');
   const { handler: evaluate } = await import('../../functions/workflow/evaluate.ts');
   const { ddb } = await import('../../functions/commons/clients/dynamodb.ts');
-  const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
-  return { deliverOutbox, emailRecords, caseRepository, newCase, CreateCaseInput, evaluate, ddb, PutCommand };
+  const { PutCommand, QueryCommand } = await import('@aws-sdk/lib-dynamodb');
+  const effects = effectUseCases({ store: caseRepository, emails: caseRepository, timer: workflowTimer, mailer: sesMailer, composer: emailComposer, policy: getPolicy });
+  /** The case's email items as stored (their delivery records). */
+  const emailRecords = async (id: string) => {
+    const r = await ddb.send(
+      new QueryCommand({ TableName: stack.tableName, KeyConditionExpression: 'pk = :pk', FilterExpression: 'itemType = :e', ExpressionAttributeValues: { ':pk': `CASE#${id}`, ':e': 'EMAIL' }, ConsistentRead: true }),
+    );
+    return (r.Items ?? []) as import('../../functions/app/ports.ts').EmailRecord[];
+  };
+  return { caseRepository, emailItem, effects, emailRecords, newCase, CreateCaseInput, evaluate, ddb, PutCommand };
 }
 
-/** A case written as a request would (created `agoMs` ago), whose timer never started and whose emails were never sent. */
-async function orphanCase(customer: string, agoMs: number): Promise<CaseRecord> {
+/**
+ * A case written as a request would (created `agoMs` ago) whose timer never started: its timer is written as confirmed,
+ * so the stream consumer leaves it alone. `withEmails: false` leaves its owed emails out, for the test to write.
+ */
+async function orphanCase(customer: string, agoMs: number, withEmails = true): Promise<CaseRecord> {
   const { caseRepository, newCase, CreateCaseInput } = await app();
   const input = CreateCaseInput.parse(newCaseBody({ customer: { id: customer, email: customer } }));
   const c = newCase(ulid(), input, { now: new Date(Date.now() - agoMs), actor: { kind: 'client', id: 'test' }, policy: stack.policy, newId: ulid });
-  await caseRepository.create(c);
+  const unstarted = { ...c, timer: { version: 1, pending: false } };
+  await caseRepository.commit({ case: unstarted, expectedVersion: null, events: c.newEvents, emails: withEmails ? c.owedEmails : [] });
+  await stack.drained();
   return c;
 }
 
@@ -65,31 +82,29 @@ const sentRecords = async (id: string) =>
     .sort();
 
 describe('replaying a notification step', () => {
-  it('(a) delivering a stale copy of a case whose outbox was already delivered sends nothing', async () => {
+  it('(a) delivering stale copies of emails that were already delivered sends nothing', async () => {
     // Prepare: a case that was acknowledged, warned and escalated (L0 → L1 after 3 s), all its emails sent
-    const { deliverOutbox, emailRecords, caseRepository } = await app();
+    const { effects, emailRecords } = await app();
     const customer = 'stale.e2e@example.org';
     const id: string = (await api.post('/cases', newCaseBody({ customer: { id: 'stale', email: customer } }))).body.id;
     await eventually(() => settledTimeline(api, id, stack.policy, customer, (ev) => ev.some((e) => e.type === 'escalated')), 15_000);
-    await api.post(`/cases/${id}/resolve`, { resolution: 'Done.' }); // no more timer emails while we replay
-    await eventually(() => settledTimeline(api, id, stack.policy, customer, (ev) => ev.some((e) => e.type === 'resolved')));
-    const current = (await caseRepository.get(id))!;
-    expect(current.outbox).toEqual([]);
+    await api.post(`/cases/${id}/resolve`, { resolution: 'Done.' });
+    // The follow-up (2 s after the resolution) is the case's last email: after it, no timer email comes while we replay.
+    await eventually(() => settledTimeline(api, id, stack.policy, customer, (ev) => ev.some((e) => e.type === 'followed-up')), 15_000);
     const records = await emailRecords(id);
-    // The stale copy: the case as it was before its outbox was drained (every entry it ever owed).
-    const stale: CaseRecord = { ...current, outbox: records.map(({ key, template, to, audience, eventId }) => ({ key, template, to, audience, eventId })) };
+    // The stale copies: every email item as the stream first delivered it (OWED), as a redelivery would bring it again.
+    const stale = records.map((r) => ({ ...r, state: 'OWED' as const }));
     const storeBefore = await storeEmailsOf(api, id);
     const sentBefore = await sentRecords(id);
     expect(storeBefore.length).toBeGreaterThanOrEqual(5); // ack, warning, status update, alert, resolution
 
     // Act: replay it, sequentially and concurrently
-    await deliverOutbox(stale);
-    await Promise.all([deliverOutbox(stale), deliverOutbox(stale), deliverOutbox({ ...stale, outbox: [...stale.outbox].reverse() })]);
+    for (const e of stale) expect(await effects.deliverEmail(e)).toBe('SKIPPED');
+    await Promise.all([...stale, ...stale, ...[...stale].reverse()].map((e) => effects.deliverEmail(e, stale)));
 
     // Assess
     expect(await storeEmailsOf(api, id)).toEqual(storeBefore);
     expect(await sentRecords(id)).toEqual(sentBefore);
-    expect((await caseRepository.get(id))!.outbox).toEqual([]);
     await expectExactlyOwed(api, id, stack.policy, customer);
   });
 
@@ -124,33 +139,29 @@ describe('replaying a notification step', () => {
   it('(d) a claim whose sender died before sending is reported unconfirmed and never resent; a fresh one is left to its sender', async () => {
     // Prepare: two orphaned cases whose acknowledgement is claimed (SENDING) by a sender that is gone — one long ago,
     // one just now (still within the time a live sender may take)
-    const { deliverOutbox, emailRecords, caseRepository, ddb, PutCommand } = await app();
+    const { effects, emailRecords, emailItem, ddb, PutCommand } = await app();
     const oldCustomer = 'crashed-sender.e2e@example.org';
     const freshCustomer = 'busy-sender.e2e@example.org';
-    const crashed = await orphanCase(oldCustomer, 0);
-    const busy = await orphanCase(freshCustomer, 0);
+    const crashed = await orphanCase(oldCustomer, 0, false);
+    const busy = await orphanCase(freshCustomer, 0, false);
     const claim = (c: CaseRecord, claimedAt: string) =>
-      ddb.send(
-        new PutCommand({
-          TableName: process.env['TABLE_NAME']!,
-          Item: { pk: `CASE#${c.id}`, sk: `EMAIL#${c.outbox[0]!.key}`, ...c.outbox[0]!, state: 'SENDING', claimedAt },
-        }),
-      );
+      ddb.send(new PutCommand({ TableName: stack.tableName, Item: { ...emailItem(c.id, c.owedEmails[0]!, c.updatedAt), state: 'SENDING', claimedAt } }));
     await claim(crashed, new Date(Date.now() - 10 * 60_000).toISOString());
     await claim(busy, new Date().toISOString());
+    await stack.drained(); // the stream consumer sees both claims first
 
-    // Act
-    await deliverOutbox(crashed);
-    await deliverOutbox(busy);
-    await deliverOutbox(crashed);
+    // Act: and so does any later sender (a redelivery, the reconciler)
+    const [crashedEmail] = await emailRecords(crashed.id);
+    const [busyEmail] = await emailRecords(busy.id);
+    await effects.deliverEmail(crashedEmail!);
+    expect(await effects.deliverEmail(busyEmail!)).toBe('SKIPPED');
 
     // Assess
     const crashedEmails = emailEvents(await timeline(api, crashed.id));
     expect(crashedEmails.map((r) => [r.type, r.template])).toEqual([['email.unconfirmed', 'acknowledgement']]);
     expect(crashedEmails[0]!.summary).toMatch(/not resent/);
-    expect((await caseRepository.get(crashed.id))!.outbox).toEqual([]);
+    // Still owed until its sender confirms or is given up on.
     expect((await emailRecords(busy.id)).map((r) => r.state)).toEqual(['SENDING']);
-    expect((await caseRepository.get(busy.id))!.outbox).toHaveLength(1); // still owed until its sender confirms or is given up on
     const all = await api.emails();
     expect(all.filter((m) => m.destination.to.includes(oldCustomer) || m.destination.to.includes(freshCustomer))).toEqual([]);
   });

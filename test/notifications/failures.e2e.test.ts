@@ -1,5 +1,5 @@
 // When SES says no: a permanent rejection is recorded on the timeline (`email.failed`) and never blocks or loses the
-// case; throttling and 5xx are retried (by the SDK with backoff, then by a later drain) and end up sent exactly once;
+// case; throttling and 5xx are retried (by the SDK with backoff, then by the reconciler) and end up sent exactly once;
 // an address that bounced or complained gets no further email (`email.suppressed`). SES is reached through a small
 // "gate" server that answers SendEmail with SES's own query-protocol errors when told to, and forwards to the local
 // SES otherwise.
@@ -68,7 +68,8 @@ describe('SES failures', () => {
       'Tags.member.1.Value': id,
       'Tags.member.2.Value': 'acknowledgement',
     });
-    expect(await storeEmailsOf(api, id)).toHaveLength(1); // forwarded to the local SES
+    // Forwarded to the local SES (the timer's own emails may follow: its budgets are seconds).
+    expect((await storeEmailsOf(api, id)).filter((m) => SUBJECT['acknowledgement']!.test(m.subject))).toHaveLength(1);
   });
 
   it('records a permanent rejection as email.failed, never retries it, and the case and its timer carry on', async () => {
@@ -125,13 +126,10 @@ describe('SES failures', () => {
     // Act
     const id = await createFor(customer, 'refund');
 
-    // Assess: the case exists, the email is still owed (no record, nothing sent)…
+    // Assess: the case exists, the email is still owed (queued, nothing sent)…
     expect(acks(customer)).toBe(6);
-    const { caseRepository } = await import('../../functions/adapters/case-repository.ts');
-    const c = await caseRepository.get(id);
-    expect(c?.outbox.map((o) => o.template)).toContain('acknowledgement');
-    expect(emailEvents(await timeline(api, id)).filter((r) => r.template === 'acknowledgement')).toEqual([]);
-    // …and the next drain (here the reconciler; a timer wake-up would do the same) sends it, once.
+    expect(emailEvents(await timeline(api, id)).filter((r) => r.template === 'acknowledgement').map((r) => r.type)).toEqual(['email.queued']);
+    // …and the reconciler sends it, once.
     const sent = await eventually(
       async () => {
         await stack.reconcile();
@@ -154,15 +152,11 @@ describe('SES failures', () => {
     gate.fail(throttled, 'throttle', 1_000);
     gate.fail(hanging, 'hang', 1);
 
-    // Act: each request's drain gives up after its 10 s budget; the change itself succeeded
-    const started = Date.now();
+    // Act: the stream consumer gives up on each send after its 10 s budget; the changes themselves succeeded at once
     const [a, b] = await Promise.all([createFor(throttled, 'refund'), createFor(hanging, 'refund')]);
-    expect(Date.now() - started).toBeLessThan(14_000);
 
     // Assess: the throttled one is still owed (claim released between retries) and is sent once SES recovers…
-    const { caseRepository } = await import('../../functions/adapters/case-repository.ts');
-    expect((await caseRepository.get(a))?.outbox.map((o) => o.template)).toEqual(['acknowledgement']);
-    expect(emailEvents(await timeline(api, a))).toEqual([]);
+    expect(emailEvents(await timeline(api, a)).map((r) => r.type)).toEqual(['email.queued']);
     gate.heal(throttled);
     await eventually(
       async () => {
@@ -179,7 +173,6 @@ describe('SES failures', () => {
     expect(cutOff[0]!.summary).toMatch(/not resent/);
     await stack.reconcile();
     expect(acks(hanging)).toBe(1);
-    expect((await caseRepository.get(b))?.outbox).toEqual([]);
   }, 60_000);
 
   it('sends nothing more to an address that bounced or complained, and says so on the timeline', async () => {

@@ -69,7 +69,9 @@ describe('overdue', () => {
     const customer = 'batch.e2e@example.org';
     const id = ulid();
     const input = CreateCaseInput.parse(newCaseBody({ customer: { id: 'late-2', email: customer }, category: 'bug' }));
-    await caseRepository.create(newCase(id, input, { now: new Date(Date.now() - 5_000), actor: { kind: 'client', id: 'test' }, policy: stack.policy, newId: ulid }));
+    const c = newCase(id, input, { now: new Date(Date.now() - 5_000), actor: { kind: 'client', id: 'test' }, policy: stack.policy, newId: ulid });
+    // Written as confirmed, so no execution of its own wakes it before the test does.
+    await caseRepository.commit({ case: { ...c, timer: { version: 1, pending: false } }, expectedVersion: null, events: c.newEvents, emails: c.owedEmails });
 
     // Act: the timer finally wakes
     await evaluate({ caseId: id, timerVersion: 1 });

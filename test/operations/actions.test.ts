@@ -571,8 +571,14 @@ describe('GET /cases/{id}/timeline', () => {
     expect(lateCase.every((e) => typeof e.id === 'string' && !Number.isNaN(Date.parse(e.at)))).toBe(true);
     expect(lateCase.slice(1).every((e) => e.actor.kind === 'client' && e.actor.id === 'escalator-local')).toBe(true);
     expect(new Set(late.map((e) => e.id)).size).toBe(late.length);
-    const ats = late.map((e) => Date.parse(e.at));
+    const ats = lateCase.map((e) => Date.parse(e.at));
     expect([...ats].sort((a, b) => a - b)).toEqual(ats); // oldest first
+    // Each email comes right after the event that owed it.
+    late.forEach((e, i) => {
+      if (!e.type.startsWith('email.')) return;
+      const owner = late.slice(0, i).reverse().find((x) => !x.type.startsWith('email.'));
+      expect(owner?.id, e.summary).toBe(e.data?.['forEvent']);
+    });
     // The case's final version is one per change.
     expect((await api.get(`/cases/${c.id}`)).body.version).toBe(lateCase.length);
     // Emails sent for the case are listed too (the acknowledgement, the public reply…).

@@ -39,7 +39,14 @@ export function uniformBudgets(seconds: number) {
 
 export class TestApi {
   private tokens = new Map<string, string>();
-  constructor(readonly stack: LocalStack) {}
+  /**
+   * Effects (emails, timer hand-overs) follow a write from the table's stream. With `awaitEffects` every write returns
+   * once the stream consumer has handled it, so a test asserts on the effects without polling.
+   */
+  constructor(
+    readonly stack: LocalStack,
+    readonly awaitEffects = true,
+  ) {}
 
   get url() {
     return this.stack.urls.api;
@@ -73,6 +80,7 @@ export class TestApi {
     }
     const r = await fetch(`${this.url}${path}`, { method, headers: { ...headers, ...opts.headers }, ...(body !== undefined ? { body } : {}) });
     const text = await r.text();
+    if (method !== 'GET' && this.awaitEffects) await this.stack.drained();
     let parsed: unknown = text;
     try {
       parsed = JSON.parse(text);
@@ -86,6 +94,7 @@ export class TestApi {
   post = <T = any>(path: string, body?: unknown, opts?: Parameters<TestApi['request']>[2]) => this.request<T>('POST', path, { ...opts, ...(body !== undefined ? { body } : {}) });
 
   async emails(): Promise<SentEmail[]> {
+    await this.stack.drained();
     const r = await fetch(`${this.stack.urls.ses}/store`);
     return ((await r.json()) as { emails: SentEmail[] }).emails;
   }
@@ -104,10 +113,10 @@ export function newCaseBody(overrides: Record<string, unknown> = {}) {
 export async function startTestStack(opts: Partial<LocalStackOptions> = {}): Promise<{ stack: LocalStack; api: TestApi }> {
   const stack = await startLocalStack({
     templatePath: inject('templatePath'),
-    // The run's shared DynamoDB Local, with a table of this stack's own.
-    dynamodb: { endpoint: inject('dynamodbEndpoint') },
-    tableName: `cases-${randomBytes(6).toString('hex')}`,
-    ports: { api: 0, stepfunctions: 0, ses: 0 },
+    // The run's shared DynamoDB Local with a table of this stack's own; a stack with a data folder (restart tests)
+    // runs its own, on disk there.
+    ...(opts.dataDir ? {} : { dynamodb: { endpoint: inject('dynamodbEndpoint') }, tableName: `cases-${randomBytes(6).toString('hex')}` }),
+    ports: { api: 0, dynamodb: 0, stepfunctions: 0, ses: 0 },
     reconcileEveryMs: 0,
     throttle: false,
     log: () => undefined,

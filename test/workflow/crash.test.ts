@@ -1,12 +1,11 @@
 // Crash safety: `npm start` killed with SIGKILL while cases wait for deadlines that fall during the downtime.
 // After a restart every due escalation happens exactly once, every case has its timer, and no email repeats.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import { ROOT } from '../../local/stack.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { childPorts, childToken, killHard, startChildStack } from '../support/child-stack.ts';
 import { eventually, newCaseBody, policyFile, uniformBudgets } from '../support/stack.ts';
 
 const children: ChildProcess[] = [];
@@ -14,52 +13,17 @@ afterAll(() => {
   for (const c of children) c.kill('SIGKILL');
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function startStack(env: Record<string, string>, dataDir: string, policy: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts', '--data-dir', dataDir, '--policy', policy], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, ESCALATOR_TEMPLATE: inject('templatePath'), ESCALATOR_RECONCILE_MS: '1000' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('Escalator is running')) resolve(child);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('exit', (code) => reject(new Error(`stack exited with ${code}: ${out}`)));
-    setTimeout(() => reject(new Error(`stack did not start: ${out}`)), 60_000).unref();
-  });
-}
+const startStack = async (env: Record<string, string>, dataDir: string, policy: string) => (await startChildStack(env, dataDir, policy, children)).child;
 
 describe('SIGKILL with deadlines falling during the downtime', () => {
   it('applies every due escalation exactly once after restart and leaves no case without its timer', async () => {
     // Prepare
-    const ports = { PORT: await freePort(), DYNAMODB_PORT: await freePort(), SFN_PORT: await freePort(), SES_PORT: await freePort() };
-    const env = Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)]));
+    const env = await childPorts();
+    const ports = { PORT: env['PORT'], SES_PORT: env['SES_PORT'] };
     const dataDir = mkdtempSync(join(tmpdir(), 'escalator-crash-'));
     const policy = policyFile({ budgets: uniformBudgets(3), closeBy: 'PT60S', warnAt: null });
     const api = `http://127.0.0.1:${ports.PORT}`;
-    const token = async () =>
-      ((await (
-        await fetch(`${api}/oauth2/token`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('escalator-local:escalator-local-secret').toString('base64')}` },
-          body: 'grant_type=client_credentials',
-        })
-      ).json()) as { access_token: string }).access_token;
+    const token = () => childToken(api);
     const get = async (path: string, t: string) => (await fetch(`${api}${path}`, { headers: { authorization: `Bearer ${t}` } })).json() as Promise<any>;
 
     let first = await startStack(env, dataDir, policy);
@@ -75,15 +39,17 @@ describe('SIGKILL with deadlines falling during the downtime', () => {
       ids.push(((await r.json()) as { id: string }).id);
     }
     const createdAt = Date.now();
-    // Let the acknowledgements go out before the crash.
+    // Let the acknowledgements go out (and be recorded as sent) before the crash.
     await eventually(async () => {
-      const store = (await (await fetch(`http://127.0.0.1:${ports.SES_PORT}/store`)).json()) as { emails: unknown[] };
-      return store.emails.length >= 3;
+      for (const id of ids) {
+        const events = (await get(`/cases/${id}/timeline`, t)).events as { type: string; data?: { template?: string } }[];
+        if (!events.some((e) => e.type === 'email.sent' && e.data?.template === 'acknowledgement')) return false;
+      }
+      return true;
     }, 10_000);
 
     // Act: kill -9, stay down across two deadlines (3 s and 6 s), restart on the same data.
-    first.kill('SIGKILL');
-    await new Promise((r) => first.once('exit', r));
+    await killHard(first);
     await new Promise((r) => setTimeout(r, Math.max(0, createdAt + 7_000 - Date.now())));
     const second = await startStack(env, dataDir, policy);
     t = await token();
