@@ -2,17 +2,20 @@
 // (local/gateway.ts) and the OpenAPI document (functions/http/openapi.ts) are all built from it.
 import { z, type ZodType } from 'zod';
 import { Level, Priority, Status } from './domain/model.ts';
+import type { Policy } from './domain/policy.ts';
 import {
   CommentInput,
   CompensationInput,
+  compensationInputFor,
   CreateCaseInput,
   EscalationInput,
+  escalationInputFor,
   FeedbackInput,
   PriorityChangeInput,
   ReasonInput,
   ResolveInput,
 } from './domain/operations.ts';
-import { CasePage, CaseView, Timeline } from './http/views.ts';
+import { CasePage, CaseView, FeedbackReceived, MetricsView, OpenApiDocumentView, Timeline, WorkflowView } from './http/views.ts';
 
 export const SCOPES = {
   read: 'cases/read',
@@ -27,15 +30,18 @@ export const ListCasesQuery = z.strictObject({
   department: z.string().max(40).optional(),
   customerId: z.string().max(128).optional(),
   breached: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
-  createdFrom: z.iso.datetime().optional().describe('cases created at or after this instant'),
-  createdTo: z.iso.datetime().optional().describe('cases created before this instant'),
+  createdFrom: z.iso.datetime({ offset: true }).optional().describe('cases created at or after this instant'),
+  createdTo: z.iso.datetime({ offset: true }).optional().describe('cases created before this instant'),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(2048).optional(),
+}).refine((q) => !(q.createdFrom && q.createdTo) || Date.parse(q.createdFrom) <= Date.parse(q.createdTo), {
+  path: ['createdFrom'],
+  message: 'must not be after createdTo',
 });
 
 export const MetricsQuery = z.strictObject({
-  from: z.iso.datetime().optional().describe('window start (cases created at or after); default 30 days ago'),
-  to: z.iso.datetime().optional().describe('window end (cases created before); default now'),
+  from: z.iso.datetime({ offset: true }).optional().describe('window start (cases created at or after); default 30 days ago'),
+  to: z.iso.datetime({ offset: true }).optional().describe('window end (cases created before); default now'),
 });
 
 export const FeedbackQuery = z.strictObject({ rating: z.coerce.number().int().min(1).max(5).optional() });
@@ -51,22 +57,56 @@ export interface RouteSpec {
   /** Module (from the repo root) and exported function that handle the route. */
   handler: { file: string; export: string };
   summary: string;
+  /** What the OpenAPI document says beyond the summary (scope, headers and errors are added from the entry). */
+  description?: string;
+  /** The OpenAPI tag the operation is listed under. */
+  tag: keyof typeof TAGS;
   body?: ZodType;
+  /**
+   * The body as the policy in force constrains it (its departments, its currency): what the handler validates and
+   * the OpenAPI document states. `body` stays the policy-free shape (types, fuzzing oracles).
+   */
+  policyBody?: (policy: Policy) => ZodType;
   query?: ZodType;
   /** Success status and body schema. */
-  success: { status: number; schema?: ZodType; description: string; contentType?: string };
+  success: { status: number; schema: ZodType; description: string; contentType?: string };
+  /** Error statuses answered as an HTML page for a person (the survey link) instead of problem+json. */
+  errorPages?: number[];
   /** Accepts Idempotency-Key and If-Match. */
   conditionalWrite?: boolean;
 }
 
-const action = (operationId: string, path: string, summary: string, body: ZodType | undefined, scope: Scope = SCOPES.write): RouteSpec => ({
+/** The OpenAPI tags, in the order a reader meets them. */
+export const TAGS = {
+  cases: 'Create, read and list cases',
+  actions: 'Change a case: escalate, transfer, comment, compensate, pause, resolve…',
+  insight: 'Timeline, timer, customer history and metrics',
+  survey: 'The customer\'s satisfaction answer from the signed survey link (no token)',
+  meta: 'This API\'s description',
+} as const;
+
+/** The body the handler validates: the policy's constraints when the route has them. */
+export function bodySchema(route: RouteSpec, policy: Policy): ZodType | undefined {
+  return route.policyBody ? route.policyBody(policy) : route.body;
+}
+
+const action = (
+  operationId: string,
+  path: string,
+  summary: string,
+  body: ZodType | undefined,
+  scope: Scope = SCOPES.write,
+  policyBody?: (policy: Policy) => ZodType,
+): RouteSpec => ({
   operationId,
   method: 'POST',
   path,
   scope,
   handler: { file: 'functions/http/case-actions.ts', export: operationId },
   summary,
+  tag: 'actions',
   ...(body ? { body } : {}),
+  ...(policyBody ? { policyBody } : {}),
   success: { status: 200, schema: CaseView, description: 'the case after the change' },
   conditionalWrite: true,
 });
@@ -79,6 +119,8 @@ export const ROUTES: readonly RouteSpec[] = [
     scope: SCOPES.write,
     handler: { file: 'functions/http/cases.ts', export: 'createCase' },
     summary: 'Create a case; routing picks its starting level and department, and its timer starts',
+    description: 'The policy\'s routing rules pick the starting level and department; the customer is acknowledged by email and the case\'s timer starts. The answer\'s Location names the case, its ETag carries the version.',
+    tag: 'cases',
     body: CreateCaseInput,
     success: { status: 201, schema: CaseView, description: 'the new case (Location names it)' },
     conditionalWrite: true,
@@ -90,6 +132,8 @@ export const ROUTES: readonly RouteSpec[] = [
     scope: SCOPES.read,
     handler: { file: 'functions/http/cases.ts', export: 'listCases' },
     summary: 'List cases, newest first, filtered; follow nextCursor for the next page',
+    description: 'Read from the most selective index the filters allow (never a scan). createdFrom and createdTo bound the creation time; createdFrom after createdTo is a 400.',
+    tag: 'cases',
     query: ListCasesQuery,
     success: { status: 200, schema: CasePage, description: 'a page of cases' },
   },
@@ -100,11 +144,13 @@ export const ROUTES: readonly RouteSpec[] = [
     scope: SCOPES.read,
     handler: { file: 'functions/http/cases.ts', export: 'getCase' },
     summary: 'Read one case (ETag carries its version)',
+    description: 'Send the ETag back as If-Match to make a later write conditional on this version. An id that is not a ULID names no case (404).',
+    tag: 'cases',
     success: { status: 200, schema: CaseView, description: 'the case' },
   },
-  action('escalateCase', '/cases/{id}/escalations', 'Escalate up a level (hierarchical) or transfer to a department (functional)', EscalationInput),
+  action('escalateCase', '/cases/{id}/escalations', 'Escalate up a level (hierarchical) or transfer to a department (functional)', EscalationInput, SCOPES.write, escalationInputFor),
   action('commentOnCase', '/cases/{id}/comments', 'Add an internal note or a public reply (emailed to the customer)', CommentInput),
-  action('offerCompensation', '/cases/{id}/compensations', 'Offer compensation: approved within the level\'s authority, else pending a manager', CompensationInput),
+  action('offerCompensation', '/cases/{id}/compensations', 'Offer compensation: approved within the level\'s authority, else pending a manager', CompensationInput, SCOPES.write, compensationInputFor),
   action('approveCompensation', '/cases/{id}/compensations/{compensationId}/approve', 'Approve a pending compensation offer', undefined, SCOPES.manage),
   action('pauseCase', '/cases/{id}/pause', 'Stop the SLA clock while waiting on the customer', ReasonInput),
   action('resumeCase', '/cases/{id}/resume', 'Restart the SLA clock with the time that was left', ReasonInput),
@@ -119,6 +165,7 @@ export const ROUTES: readonly RouteSpec[] = [
     scope: SCOPES.read,
     handler: { file: 'functions/http/timeline.ts', export: 'getTimeline' },
     summary: 'Every event on the case, oldest first: who, what, when, before/after; emails sent',
+    tag: 'insight',
     success: { status: 200, schema: Timeline, description: 'the timeline' },
   },
   {
@@ -128,6 +175,7 @@ export const ROUTES: readonly RouteSpec[] = [
     scope: SCOPES.read,
     handler: { file: 'functions/http/customer-history.ts', export: 'getCustomerHistory' },
     summary: 'The customer\'s other cases (newest first, at most 20) with their outcomes, and counts over all their cases',
+    tag: 'insight',
     success: {
       status: 200,
       description: 'the customer\'s history',
@@ -173,7 +221,9 @@ export const ROUTES: readonly RouteSpec[] = [
     scope: SCOPES.read,
     handler: { file: 'functions/http/workflow.ts', export: 'getWorkflow' },
     summary: 'The case\'s workflow executions: status, current state, next wake-up, event history',
-    success: { status: 200, description: 'the executions' },
+    description: 'Each execution is named `<caseId>-v<timerVersion>`; the newest ten are described, the current one with its event history.',
+    tag: 'insight',
+    success: { status: 200, schema: WorkflowView, description: 'the executions' },
   },
   {
     operationId: 'getMetrics',
@@ -182,8 +232,10 @@ export const ROUTES: readonly RouteSpec[] = [
     scope: SCOPES.read,
     handler: { file: 'functions/http/metrics.ts', export: 'getMetrics' },
     summary: 'Breach rate, resolution time, closed-within-30-days rate, repeat escalations, CSAT, open cases',
+    description: 'Describes the cases created in [from, to) as they are now (asOf); from defaults to 30 days before to, to to now, and from must be before to. Ratios and averages of nothing are null.',
+    tag: 'insight',
     query: MetricsQuery,
-    success: { status: 200, description: 'the figures for the window' },
+    success: { status: 200, schema: MetricsView, description: 'the figures for the window' },
   },
   {
     operationId: 'answerSurveyLink',
@@ -192,8 +244,11 @@ export const ROUTES: readonly RouteSpec[] = [
     scope: null,
     handler: { file: 'functions/http/feedback.ts', export: 'answerSurveyLink' },
     summary: 'The one-click rating from the survey email; answers with a small thank-you page',
+    description: 'A person follows this link from an email, so every answer the handler gives is an HTML page, errors included: a missing or bad rating (400), a tampered or expired link (403), an unknown case (404), a case already rated or reopened (409). Other query parameters (utm_*…) are ignored.',
+    tag: 'survey',
     query: FeedbackQuery,
-    success: { status: 200, description: 'a thank-you page', contentType: 'text/html' },
+    success: { status: 200, schema: z.string().describe('an HTML page'), description: 'a thank-you page', contentType: 'text/html' },
+    errorPages: [400, 403, 404, 409],
   },
   {
     operationId: 'submitFeedback',
@@ -202,8 +257,10 @@ export const ROUTES: readonly RouteSpec[] = [
     scope: null,
     handler: { file: 'functions/http/feedback.ts', export: 'submitFeedback' },
     summary: 'The customer\'s rating with an optional comment (signed link, single use per case)',
+    description: 'A tampered or expired link is a 403; a case rated once already, or open again, a 409.',
+    tag: 'survey',
     body: FeedbackInput,
-    success: { status: 200, description: 'thanks', schema: z.object({ received: z.literal(true) }) },
+    success: { status: 200, description: 'thanks', schema: FeedbackReceived },
   },
   {
     operationId: 'getOpenApi',
@@ -212,7 +269,9 @@ export const ROUTES: readonly RouteSpec[] = [
     scope: null,
     handler: { file: 'functions/http/openapi.ts', export: 'getOpenApi' },
     summary: 'This document',
-    success: { status: 200, description: 'OpenAPI 3.1' },
+    description: 'Generated from the same zod schemas that validate requests and build responses, with the policy in force (departments, currency).',
+    tag: 'meta',
+    success: { status: 200, schema: OpenApiDocumentView, description: 'OpenAPI 3.1' },
   },
 ];
 

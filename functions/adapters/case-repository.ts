@@ -6,6 +6,7 @@ import { tableName } from '../commons/config.ts';
 import { ValidationError } from '../domain/errors.ts';
 import type { CaseRecord, Level, Status } from '../domain/model.ts';
 import { CASE_INDEXES, type CaseIndexName } from './case-table-schema.ts';
+import { ulidFloor } from './ulid-bounds.ts';
 
 const caseKey = (id: string) => ({ pk: `CASE#${id}`, sk: 'CASE' });
 const BOOKKEEPING = ['pk', 'sk', 'kind', 'customerId', 'attention'] as const;
@@ -242,18 +243,6 @@ function pickIndex(q: CaseQuery): [CaseIndexName, string] {
   if (q.department) return ['byDepartment', q.department];
   if (q.status) return ['byStatus', q.status];
   return ['byCreated', 'CASE'];
-}
-
-const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-/** The smallest ULID of an instant: its 10-character time prefix. */
-function ulidFloor(iso: string): string {
-  let t = Date.parse(iso);
-  let s = '';
-  for (let i = 0; i < 10; i++) {
-    s = CROCKFORD[t % 32] + s;
-    t = Math.floor(t / 32);
-  }
-  return s;
 }
 
 /** A cursor names its index, so one from another query (other filters) is refused instead of misread. */

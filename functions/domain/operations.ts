@@ -33,10 +33,9 @@ export const CreateCaseInput = z.strictObject({
 });
 export type CreateCaseInput = z.input<typeof CreateCaseInput>;
 
-export const EscalationInput = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('hierarchical'), summary: Text(2_000), toLevel: Level.optional() }),
-  z.strictObject({ kind: z.literal('functional'), summary: Text(2_000), toDepartment: DepartmentName }),
-]);
+const HierarchicalEscalation = z.strictObject({ kind: z.literal('hierarchical'), summary: Text(2_000), toLevel: Level.optional() });
+const FunctionalEscalation = z.strictObject({ kind: z.literal('functional'), summary: Text(2_000), toDepartment: DepartmentName });
+export const EscalationInput = z.discriminatedUnion('kind', [HierarchicalEscalation, FunctionalEscalation]);
 export type EscalationInput = z.infer<typeof EscalationInput>;
 
 export const CommentInput = z.strictObject({ body: Text(10_000), visibility: Visibility });
@@ -49,6 +48,23 @@ export const CompensationInput = z.strictObject({
   note: z.string().trim().max(2_000).optional(),
 });
 export type CompensationInput = z.infer<typeof CompensationInput>;
+
+// ---- the same inputs narrowed by the policy in force: what the edge validates and the OpenAPI document states ----
+/** A transfer goes to one of the policy's departments. */
+export function escalationInputFor(policy: Policy) {
+  const departments = Object.keys(policy.departments) as [string, ...string[]];
+  return z.discriminatedUnion('kind', [
+    HierarchicalEscalation,
+    FunctionalEscalation.extend({ toDepartment: z.enum(departments).describe('one of the policy\'s departments') }),
+  ]);
+}
+
+/** Authority limits are set in the policy's one currency, so an offer is made in it. */
+export function compensationInputFor(policy: Policy) {
+  return CompensationInput.extend({
+    currency: z.enum([policy.compensation.currency]).describe('the policy\'s currency (authority limits are set in it)'),
+  });
+}
 
 export const ResolveInput = z.strictObject({ resolution: Text(10_000) });
 export const ReasonInput = z.strictObject({ reason: z.string().trim().max(2_000).optional() });

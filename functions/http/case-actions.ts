@@ -8,7 +8,8 @@ import { callerOf, httpHandler, idempotencyKey, ifMatchVersion, parseBody } from
 import type { ChangeContext } from '../domain/change.ts';
 import type { CaseRecord } from '../domain/model.ts';
 import * as ops from '../domain/operations.ts';
-import { routeById } from '../routes.ts';
+import { bodySchema, routeById } from '../routes.ts';
+import { getPolicy } from '../commons/config.ts';
 import { caseIdOf, caseResponse } from './case-response.ts';
 import type { HttpEvent } from '../commons/http.ts';
 
@@ -19,10 +20,12 @@ function caseAction<S extends ZodType>(
   apply: (c: CaseRecord, input: z.output<S>, ctx: ChangeContext, event: HttpEvent) => CaseRecord,
 ) {
   const route = routeById(operationId);
+  let schema: ZodType | undefined;
   return httpHandler(async (event) => {
     const id = caseIdOf(event);
-    // A route without a body schema still parses what it is sent: anything but nothing (or {}) is refused.
-    const schema = route.body ?? NO_BODY;
+    // A route without a body schema still parses what it is sent: anything but nothing (or {}) is refused. The
+    // policy narrows some bodies (its departments, its currency); built once per cold start, when first needed.
+    schema ??= bodySchema(route, getPolicy()) ?? NO_BODY;
     const input = parseBody(event, schema, { optional: schema.safeParse({}).success }) as z.output<S>;
     const actor = callerOf(event);
     const ifMatch = ifMatchVersion(event);
