@@ -44,7 +44,10 @@ export const MetricsQuery = z.strictObject({
   to: z.iso.datetime({ offset: true }).optional().describe('window end (cases created before); default now'),
 });
 
-export const FeedbackQuery = z.strictObject({ rating: z.coerce.number().int().min(1).max(5).optional() });
+export const FeedbackQuery = z.strictObject({ rating: z.coerce.number().int().min(1).max(5).describe('the answer, 1 (very dissatisfied) to 5 (very satisfied)') });
+
+/** A body with no fields: an empty body or `{}`; anything else is a 400 naming the field. */
+export const NoFields = z.strictObject({}).describe('no fields: send no body, or {}');
 
 export interface RouteSpec {
   /** Unique, also the Lambda's construct id and the OpenAPI operationId. */
@@ -72,7 +75,7 @@ export interface RouteSpec {
   success: { status: number; schema: ZodType; description: string; contentType?: string };
   /** Error statuses answered as an HTML page for a person (the survey link) instead of problem+json. */
   errorPages?: number[];
-  /** Accepts Idempotency-Key and If-Match. */
+  /** Accepts Idempotency-Key, and If-Match when it acts on an existing case. */
   conditionalWrite?: boolean;
 }
 
@@ -151,7 +154,7 @@ export const ROUTES: readonly RouteSpec[] = [
   action('escalateCase', '/cases/{id}/escalations', 'Escalate up a level (hierarchical) or transfer to a department (functional)', EscalationInput, SCOPES.write, escalationInputFor),
   action('commentOnCase', '/cases/{id}/comments', 'Add an internal note or a public reply (emailed to the customer)', CommentInput),
   action('offerCompensation', '/cases/{id}/compensations', 'Offer compensation: approved within the level\'s authority, else pending a manager', CompensationInput, SCOPES.write, compensationInputFor),
-  action('approveCompensation', '/cases/{id}/compensations/{compensationId}/approve', 'Approve a pending compensation offer', undefined, SCOPES.manage),
+  action('approveCompensation', '/cases/{id}/compensations/{compensationId}/approve', 'Approve a pending compensation offer', NoFields, SCOPES.manage),
   action('pauseCase', '/cases/{id}/pause', 'Stop the SLA clock while waiting on the customer', ReasonInput),
   action('resumeCase', '/cases/{id}/resume', 'Restart the SLA clock with the time that was left', ReasonInput),
   action('resolveCase', '/cases/{id}/resolve', 'Resolve: timers end, the customer is told, the follow-up is scheduled', ResolveInput),

@@ -27,9 +27,9 @@ export function nextLevel(level: Level): Level | undefined {
 }
 
 export const Customer = z.strictObject({
-  id: z.string().trim().min(1).max(128),
+  id: z.string().regex(/\S/, 'must not be blank').trim().max(128),
   email: z.email().max(254),
-  name: z.string().trim().min(1).max(200).optional(),
+  name: z.string().regex(/\S/, 'must not be blank').trim().max(200).optional(),
   tier: Tier.default('standard'),
   lifetimeValue: z.number().finite().nonnegative().max(1e12).optional(),
 });

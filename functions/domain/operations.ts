@@ -21,7 +21,8 @@ import { isKnownDepartment, levelBudgetMs, type Policy } from './policy.ts';
 import { routeCase } from './routing.ts';
 import { initialSla, nextWakeUp, restartLevelBudget } from './sla.ts';
 
-const Text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max);
+/** Required text: trimmed, and not blank (the pattern tells clients so, as the OpenAPI document shows). */
+const Text = (max: number) => z.string().regex(/\S/, 'must not be empty').trim().max(max);
 
 // ---- inputs (validated at the edge; the same schemas feed the OpenAPI document) ----
 export const CreateCaseInput = z.strictObject({
@@ -29,7 +30,7 @@ export const CreateCaseInput = z.strictObject({
   subject: Text(200),
   description: Text(10_000),
   priority: Priority.default('P3'),
-  category: z.string().trim().toLowerCase().min(1).max(64).optional().describe('routes the case to a department (e.g. refund → billing)'),
+  category: z.string().regex(/\S/, 'must not be blank').trim().toLowerCase().max(64).optional().describe('routes the case to a department (e.g. refund → billing)'),
 });
 export type CreateCaseInput = z.input<typeof CreateCaseInput>;
 

@@ -71,7 +71,8 @@ export function buildOpenApiDocument(policy: Policy = getPolicy()): Record<strin
     const notes = [
       r.description,
       r.scope ? `Needs an access token with the \`${r.scope}\` scope.` : 'Public: no token.',
-      r.conditionalWrite ? 'Idempotency-Key makes a retry return the first answer; If-Match makes the write conditional on the case version.' : undefined,
+      r.conditionalWrite ? 'Idempotency-Key makes a retry return the first answer.' : undefined,
+      r.conditionalWrite && params.includes('id') ? 'If-Match makes the write conditional on the case version.' : undefined,
     ].filter(Boolean);
     registry.registerPath({
       method: r.method.toLowerCase() as 'get' | 'post',
@@ -90,15 +91,16 @@ export function buildOpenApiDocument(policy: Policy = getPolicy()): Record<strin
           schema: { type: 'string' as const, ...(PATH_PARAMS[name]?.pattern ? { pattern: PATH_PARAMS[name].pattern } : {}) },
         })),
         ...(r.conditionalWrite
-          ? [
-              { name: 'Idempotency-Key', in: 'header' as const, required: false, schema: { type: 'string' as const, pattern: IDEMPOTENCY_KEY_PATTERN }, description: '1–255 visible ASCII characters; replays return the first response' },
-              { name: 'If-Match', in: 'header' as const, required: false, schema: { type: 'string' as const, pattern: IF_MATCH_PATTERN }, description: 'the case version as the ETag gave it ("3"; also 3, W/"3" or *); a stale one is a 409' },
-            ]
+          ? [{ name: 'Idempotency-Key', in: 'header' as const, required: false, schema: { type: 'string' as const, pattern: IDEMPOTENCY_KEY_PATTERN }, description: '1–255 visible ASCII characters; replays return the first response' }]
+          : []),
+        ...(r.conditionalWrite && params.includes('id')
+          ? [{ name: 'If-Match', in: 'header' as const, required: false, schema: { type: 'string' as const, pattern: IF_MATCH_PATTERN }, description: 'the case version as the ETag gave it ("3"; also 3, W/"3" or *); a stale one is a 409' }]
           : []),
       ],
       request: {
         ...(r.query ? { query: r.query as never } : {}),
-        ...(body ? { body: { required: true, content: { 'application/json': { schema: body } } } } : {}),
+        // Required unless an empty body means something (every field optional: pause, resume, reopen, close, approve).
+        ...(body ? { body: { required: !body.safeParse({}).success, content: { 'application/json': { schema: body } } } } : {}),
       },
       responses: {
         [r.success.status]: {
