@@ -188,10 +188,11 @@ function followUp(i: RenderInput): Draft {
 // ---------------------------------------------------------------------------------------------------------------
 // Internal templates (to managers): full detail, internal vocabulary allowed.
 
-function internalDraft(i: RenderInput, title: string, blocks: Block[]): Draft {
+/** The subject names the level the alert is about (the event's), so subject and body agree if the case moved on. */
+function internalDraft(i: RenderInput, title: string, blocks: Block[], level: Level = alertLevel(i)): Draft {
   const c = i.case;
   return {
-    subject: `[${c.priority} ${c.level}] ${title}: ${c.subject}`,
+    subject: `[${c.priority} ${level}] ${title}: ${c.subject}`,
     title,
     blocks,
     signOff: [`${i.policy.notifications.companyName} escalations`],
@@ -266,6 +267,13 @@ function eventTarget(i: RenderInput): { level: Level; department: string } {
   };
 }
 
+/** The level an internal alert is about: where the event moved the case, or the level it warned about. */
+function alertLevel(i: RenderInput): Level {
+  const warned = i.event.data?.['level'];
+  if (i.event.type === 'sla.warning' && (LEVELS as readonly unknown[]).includes(warned)) return warned as Level;
+  return eventTarget(i).level;
+}
+
 function escalationAlert(i: RenderInput): Draft {
   const c = i.case;
   const e = i.event;
@@ -303,7 +311,7 @@ function breachWarning(i: RenderInput): Draft {
   const e = i.event;
   const level = (LEVELS as readonly string[]).includes(String(e.data?.['level'])) ? (e.data!['level'] as Level) : c.level;
   const dueAt = str(e.data?.['dueAt']) ?? c.sla.levelDueAt;
-  const start = Date.parse(c.sla.levelStartedAt);
+  const start = Date.parse(str(e.data?.['startedAt']) ?? c.sla.levelStartedAt);
   const due = Date.parse(dueAt);
   const at = Date.parse(e.at);
   const share = due > start && at >= start ? (at - start) / (due - start) : (i.policy.warnAt ?? 0);
@@ -312,6 +320,7 @@ function breachWarning(i: RenderInput): Draft {
   return internalDraft(i, `Case ${c.id} has used ${pct}% of its ${level} time budget`, [
     p(`${pct}% of the ${level} time budget for this ${c.priority} case is used. It runs out on ${dateTimeWords(dueAt)}, in ${spanWords(due - at)}.`),
     p(next ? `If the case is not resolved by then, it escalates automatically to ${INTERNAL_LEVEL[next]}.` : 'If the case is not resolved by then, it breaches its SLA: there is no higher level.'),
+    ...(level !== c.level ? [p(`Since then the case has moved on: it is now at ${INTERNAL_LEVEL[c.level]} in ${c.department}.`)] : []),
     ...caseFacts(i),
     ...deadlineFacts(i),
   ]);

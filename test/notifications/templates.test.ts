@@ -332,6 +332,18 @@ describe('customer templates', () => {
 });
 
 describe('internal templates', () => {
+  it('breach-warning sent after the case moved on: subject and body name the warned level, and say where it is now', () => {
+    // Prepare: the L1 warning (L1 from 06:00 to 09:00) drained once the case is at L2
+    const e = render('breach-warning', {
+      case: { level: 'L2', sla: { ...makeCase().sla, levelStartedAt: '2026-11-22T09:00:00.000Z', levelDueAt: '2026-11-23T09:00:00.000Z' } },
+      event: { data: { level: 'L1', startedAt: '2026-11-22T06:00:00.000Z', dueAt: '2026-11-22T09:00:00.000Z' } },
+    });
+    // Assess
+    expect(e.subject).toMatch(/^\[P2 L1\] Case .* has used 47% of its L1 time budget/);
+    expect(e.text).toContain('47% of the L1 time budget');
+    expect(e.text).toContain('Since then the case has moved on: it is now at');
+  });
+
   it('escalation-alert carries the summary, the customer, their history and the deadlines', () => {
     const e = render('escalation-alert');
     for (const part of [e.text, e.html]) {
