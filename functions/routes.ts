@@ -4,6 +4,7 @@ import { z, type ZodType } from 'zod';
 import { Level, Priority, Status } from './domain/model.ts';
 import type { Policy } from './domain/policy.ts';
 import {
+  CASE_REFERENCE_PATTERN,
   CommentInput,
   CompensationInput,
   compensationInputFor,
@@ -25,6 +26,7 @@ export const SCOPES = {
 export type Scope = (typeof SCOPES)[keyof typeof SCOPES];
 
 export const ListCasesQuery = z.strictObject({
+  reference: z.string().regex(CASE_REFERENCE_PATTERN, 'a case reference such as ESC-7K2M9Q').optional().describe('the case with this short reference (at most one)'),
   status: Status.optional(),
   level: Level.optional(),
   department: z.string().max(40).optional(),

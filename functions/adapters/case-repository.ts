@@ -30,7 +30,13 @@ export class StaleVersionError extends Error {
   override name = 'StaleVersionError';
 }
 
+/** Another case holds the reference: the creator derives the next one and claims again. */
+export class ReferenceTakenError extends Error {
+  override name = 'ReferenceTakenError';
+}
+
 export interface CaseQuery {
+  reference?: string | undefined;
   status?: Status | undefined;
   level?: Level | undefined;
   department?: string | undefined;
@@ -75,6 +81,27 @@ export const caseRepository = {
       await ddb.send(new PutCommand({ TableName: tableName(), Item: toItem(c), ConditionExpression: 'attribute_not_exists(pk)' }));
     } catch (e) {
       if (e instanceof ConditionalCheckFailedException) throw new CaseExistsError(`case ${c.id} exists`);
+      throw e;
+    }
+  },
+
+  /**
+   * Claim a case reference for `caseId` before the case is written (a conditional put of REF#<reference>), so no two
+   * cases share one. Claiming again for the same case succeeds (a retried create); for another case it throws
+   * ReferenceTakenError. A claim whose case was never written only retires that reference.
+   */
+  async claimReference(reference: string, caseId: string): Promise<void> {
+    try {
+      await ddb.send(
+        new PutCommand({
+          TableName: tableName(),
+          Item: { pk: `REF#${reference}`, sk: 'REF', caseId },
+          ConditionExpression: 'attribute_not_exists(pk) OR caseId = :id',
+          ExpressionAttributeValues: { ':id': caseId },
+        }),
+      );
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) throw new ReferenceTakenError(`reference ${reference} is taken`);
       throw e;
     }
   },
@@ -202,6 +229,7 @@ export const caseRepository = {
       filters.push(`${parts.join('.')} = :f${filters.length}`);
       void attr;
     };
+    if (q.customerId && spec.partitionKey !== 'customerId') add('customerId', 'customer.id', q.customerId);
     if (q.status && spec.partitionKey !== 'status') add('status', 'status', q.status);
     if (q.department && spec.partitionKey !== 'department') add('department', 'department', q.department);
     if (q.level) add('level', 'level', q.level);
@@ -239,6 +267,7 @@ export const caseRepository = {
 };
 
 function pickIndex(q: CaseQuery): [CaseIndexName, string] {
+  if (q.reference) return ['byReference', q.reference];
   if (q.customerId) return ['byCustomer', q.customerId];
   if (q.department) return ['byDepartment', q.department];
   if (q.status) return ['byStatus', q.status];

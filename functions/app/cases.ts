@@ -2,7 +2,7 @@
 // one conditional write; then the effects it owes (timer hand-over, emails) are settled, best effort, with the
 // reconciler as the guarantee for anything a crash interrupts.
 import { ulid } from 'ulid';
-import { caseRepository, CaseExistsError, StaleVersionError } from '../adapters/case-repository.ts';
+import { caseRepository, CaseExistsError, ReferenceTakenError, StaleVersionError } from '../adapters/case-repository.ts';
 import { workflowTimer } from '../adapters/workflow-timer.ts';
 import { getPolicy } from '../commons/config.ts';
 import { logger } from '../commons/observability.ts';
@@ -48,8 +48,22 @@ function context(actor: Actor, idempotencyKey?: string): ChangeContext {
   return { now: new Date(), actor, policy: getPolicy(), newId: ulid, idempotencyKey };
 }
 
+/** Reference attempts before giving up: each collides with odds of about cases / 2^30. */
+const REFERENCE_ATTEMPTS = 8;
+
 export async function createCase(id: string, input: z.output<typeof CreateCaseInput>, actor: Actor, idempotencyKey?: string): Promise<CaseRecord> {
-  const c = newCase(id, input, context(actor, idempotencyKey));
+  const ctx = context(actor, idempotencyKey);
+  let c = newCase(id, input, ctx);
+  // The short reference must be unique: claim it first; a taken one moves to the next one derived from the id.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await caseRepository.claimReference(c.reference!, id);
+      break;
+    } catch (e) {
+      if (!(e instanceof ReferenceTakenError) || attempt >= REFERENCE_ATTEMPTS) throw e;
+      c = newCase(id, input, ctx, attempt);
+    }
+  }
   try {
     await caseRepository.create(c);
   } catch (e) {

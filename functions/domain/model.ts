@@ -100,6 +100,8 @@ export interface OutboxEntry {
 /** The case as stored: the public fields plus its timeline, owed notifications and timer bookkeeping. */
 export interface CaseRecord {
   id: string;
+  /** The short human reference (`ESC-7K2M9Q`), unique; cases stored before it existed have none (see referenceOf). */
+  reference?: string;
   status: Status;
   priority: Priority;
   level: Level;

@@ -76,11 +76,41 @@ export const FeedbackInput = z.strictObject({
 export const PriorityChangeInput = z.strictObject({ priority: Priority, summary: Text(2_000) });
 
 // ---- creation ----
-export function newCase(id: string, raw: z.output<typeof CreateCaseInput>, ctx: ChangeContext): CaseRecord {
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+/** `ESC-` and six Crockford base-32 characters (no I, L, O, U): short enough to read out on the phone. */
+export const CASE_REFERENCE_PATTERN = /^ESC-[0-9A-HJKMNP-TV-Z]{6}$/;
+
+/**
+ * The case's short human reference (`ESC-7K2M9Q`), derived from its id: emails, subjects and search use it, the
+ * ULID stays the id. Thirty bits can collide, so uniqueness is claimed when the case is stored; a lost claim tries
+ * the next `attempt`, which derives another reference from the same id (FNV-1a of id and attempt).
+ */
+export function caseReference(id: string, attempt = 0): string {
+  let h = 0x811c9dc5;
+  for (const ch of `${id}:${attempt}`) {
+    h ^= ch.charCodeAt(0);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  let out = '';
+  for (let i = 0; i < 6; i++) {
+    out += CROCKFORD[h & 31];
+    h >>>= 5;
+  }
+  return `ESC-${out}`;
+}
+
+/** A case's reference; one stored before references existed gets the one it would have had (attempt 0). */
+export function referenceOf(c: Pick<CaseRecord, 'id' | 'reference'>): string {
+  return c.reference ?? caseReference(c.id);
+}
+
+export function newCase(id: string, raw: z.output<typeof CreateCaseInput>, ctx: ChangeContext, referenceAttempt = 0): CaseRecord {
   const at = ctx.now.toISOString();
   const route = routeCase(raw, ctx.policy);
+  const reference = caseReference(id, referenceAttempt);
   const empty: CaseRecord = {
     id,
+    reference,
     status: 'OPEN',
     priority: raw.priority,
     level: route.level,
@@ -103,7 +133,7 @@ export function newCase(id: string, raw: z.output<typeof CreateCaseInput>, ctx: 
     {
       type: 'created',
       summary: `Opened at ${route.level} in ${route.department}${route.reasons.length ? ` (${route.reasons.join('; ')})` : ''}.`,
-      data: { level: route.level, department: route.department, priority: raw.priority },
+      data: { reference, level: route.level, department: route.department, priority: raw.priority },
     },
   ]);
 }

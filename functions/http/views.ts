@@ -11,9 +11,11 @@ import {
   TimelineEvent,
   type CaseRecord,
 } from '../domain/model.ts';
+import { CASE_REFERENCE_PATTERN, referenceOf } from '../domain/operations.ts';
 
 export const CaseView = z.object({
   id: z.string().describe('ULID: sorts by creation time'),
+  reference: z.string().regex(CASE_REFERENCE_PATTERN).describe('the short human reference used in emails and search (GET /cases?reference=)'),
   status: Status,
   priority: Priority,
   level: Level,
@@ -49,6 +51,7 @@ export function toView(c: CaseRecord): CaseView {
   const { warned: _w, ...sla } = c.sla;
   return {
     id: c.id,
+    reference: referenceOf(c),
     status: c.status,
     priority: c.priority,
     level: c.level,

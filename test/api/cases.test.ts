@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newCaseBody, startTestStack, TestApi } from '../support/stack.ts';
+import { eventually, newCaseBody, startTestStack, TestApi } from '../support/stack.ts';
 import type { LocalStack } from '../../local/stack.ts';
 
 let stack: LocalStack;
@@ -156,5 +156,32 @@ describe('restart', () => {
     const r = await api.get(`/cases/${c.id}`);
     expect(r.status).toBe(200);
     expect(r.body.subject).toBe('survives a restart');
+  });
+});
+
+describe('the short case reference', () => {
+  it('is given to every case, found by GET /cases?reference=, and used in the acknowledgement instead of the id', async () => {
+    // Prepare
+    const created = (await api.post('/cases', newCaseBody({ customer: { id: 'c-ref', email: 'ref@example.org' } }))).body;
+    // Act
+    const found = await api.get(`/cases?reference=${created.reference}`);
+    const malformed = await api.get('/cases?reference=7K2M9Q');
+    // Assess
+    expect(created.reference).toMatch(/^ESC-[0-9A-HJKMNP-TV-Z]{6}$/);
+    expect(found.body.items.map((c: { id: string }) => c.id)).toEqual([created.id]);
+    expect(malformed.status).toBe(400);
+    const ack = await eventually(async () => (await api.emails()).find((e) => e.destination.to.includes('ref@example.org')));
+    expect(ack.subject).toContain(`[Case ${created.reference}]`);
+    expect(ack.body.text).toContain(`Your case reference is ${created.reference}.`);
+    expect(`${ack.subject}${ack.body.text}`).not.toContain(created.id);
+  });
+
+  it('is unique: a reference claimed by one case is refused to another, and granted again to the same one', async () => {
+    // Prepare
+    const { caseRepository, ReferenceTakenError } = await import('../../functions/adapters/case-repository.ts');
+    await caseRepository.claimReference('ESC-TEST01', '01ARZ3NDEKTSV4RRFFQ69G5FAA');
+    // Act / Assess
+    await expect(caseRepository.claimReference('ESC-TEST01', '01ARZ3NDEKTSV4RRFFQ69G5FBB')).rejects.toBeInstanceOf(ReferenceTakenError);
+    await expect(caseRepository.claimReference('ESC-TEST01', '01ARZ3NDEKTSV4RRFFQ69G5FAA')).resolves.toBeUndefined();
   });
 });
