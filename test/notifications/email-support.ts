@@ -140,9 +140,11 @@ export function emailEvents(events: Ev[]): EmailEv[] {
     }));
 }
 
-/** The emails in the SES store that belong to a case (every subject names the case id). */
+/** The emails in the SES store that belong to a case (every subject names the case's short reference). */
 export async function storeEmailsOf(api: TestApi, id: string): Promise<SentEmail[]> {
-  return (await api.emails()).filter((m) => m.subject.includes(id));
+  const reference = (await api.get<{ reference: string }>(`/cases/${id}`)).body.reference;
+  if (!reference) throw new Error(`case ${id} has no reference`);
+  return (await api.emails()).filter((m) => m.subject.includes(`[Case ${reference}]`) || m.subject.includes(`Case ${reference} `) || m.subject.includes(`case ${reference}`));
 }
 
 /** Everything owed is settled: no claim is still SENDING and every owed email has a record. */
