@@ -47,10 +47,10 @@ export const SUBJECT: Record<string, RegExp> = {
   resolution: /^Resolved: /,
   'overdue-apology': /^We're sorry this is taking longer than promised: /,
   'follow-up': /^How did we do\? /,
-  'escalation-alert': /^\[P\d L\d\] Case \w+ (escalated|transferred|reopened)/,
-  'breach-warning': /^\[P\d L\d\] Case \w+ has used \d+% of its L\d time budget/,
-  'breach-alert': /^\[P\d L\d\] Case \w+ breached its SLA/,
-  'overdue-alert': /^\[P\d L\d\] Case \w+ is overdue/,
+  'escalation-alert': /^\[P\d L\d\] Case [\w-]+ (escalated|transferred|reopened)/,
+  'breach-warning': /^\[P\d L\d\] Case [\w-]+ has used \d+% of its L\d time budget/,
+  'breach-alert': /^\[P\d L\d\] Case [\w-]+ breached its SLA/,
+  'overdue-alert': /^\[P\d L\d\] Case [\w-]+ is overdue/,
 };
 
 export function managersOf(policy: Policy, level: string, department: string): string[] {

@@ -35,6 +35,26 @@ for (const method of ['log', 'info', 'warn', 'error'] as const) {
   };
 }
 
+// A logger created before the local stack set POWERTOOLS_DEV writes to process.stdout through its own Console.
+for (const stream of [process.stdout, process.stderr]) {
+  const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
+  stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+    const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : undefined;
+    if (text && ERROR_LINE.test(text)) {
+      try {
+        const entry = JSON.parse(text) as Record<string, unknown>;
+        captured.push({ message: String(entry['message'] ?? ''), entry });
+        const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+        done?.();
+        return true;
+      } catch {
+        // not one JSON line: write it
+      }
+    }
+    return write(chunk, ...rest);
+  }) as typeof stream.write;
+}
+
 beforeEach(() => {
   captured = [];
 });
