@@ -48,6 +48,33 @@ export const MetricsQuery = z.strictObject({
 
 export const FeedbackQuery = z.strictObject({ rating: z.coerce.number().int().min(1).max(5).describe('the answer, 1 (very dissatisfied) to 5 (very satisfied)') });
 
+/** What a route's function may touch in the table and the workflow (lib/escalator-function.ts turns them into grants). */
+export type TableAccess = 'read' | 'write' | 'readWrite';
+export type WorkflowAccess = 'start' | 'stop' | 'describe' | 'history' | 'list';
+
+export interface Throttle {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
+/** What a route's function may touch, and how fast it may be called. Anything not listed is denied. */
+export interface RouteNeeds {
+  readonly table?: TableAccess;
+  readonly workflow?: readonly WorkflowAccess[];
+  /** Sends the email a change owes (and signs survey links in it). */
+  readonly email?: boolean;
+  /** Verifies or signs customer links. */
+  readonly linkSigningKey?: boolean;
+  /** Route throttling; the stage default (lib/http-api.ts) otherwise. */
+  readonly throttle?: Throttle;
+}
+
+const READ: RouteNeeds = { table: 'read' };
+/** A change to a case: the write, then its effects (stop/start the timer, send the email it owes). */
+const CHANGE: RouteNeeds = { table: 'readWrite', workflow: ['start', 'stop', 'describe'], email: true, linkSigningKey: true };
+/** Anyone with a link can reach these: keep them slow. */
+const PUBLIC_THROTTLE: Throttle = { rateLimit: 5, burstLimit: 10 };
+
 /** A body with no fields: an empty body or `{}`; anything else is a 400 naming the field. */
 export const NoFields = z.strictObject({}).describe('no fields: send no body, or {}');
 
@@ -79,6 +106,8 @@ export interface RouteSpec {
   errorPages?: number[];
   /** Accepts Idempotency-Key, and If-Match when it acts on an existing case. */
   conditionalWrite?: boolean;
+  /** Its function's grants and its throttling: every route must say (the type requires it). */
+  needs: RouteNeeds;
 }
 
 /** The OpenAPI tags, in the order a reader meets them. */
@@ -95,30 +124,64 @@ export function bodySchema(route: RouteSpec, policy: Policy): ZodType | undefine
   return route.policyBody ? route.policyBody(policy) : route.body;
 }
 
-const action = (
-  operationId: string,
+/** A case action's entry: its body schema types the handler's input (functions/http/case-actions.ts). */
+export interface CaseActionRoute<Id extends string, B extends ZodType> extends RouteSpec {
+  operationId: Id;
+  body: B;
+  policyBody?: (policy: Policy) => ZodType<z.output<B>>;
+}
+
+function action<const Id extends string, B extends ZodType>(
+  operationId: Id,
   path: string,
   summary: string,
-  body: ZodType | undefined,
+  body: B,
   scope: Scope = SCOPES.write,
-  policyBody?: (policy: Policy) => ZodType,
-): RouteSpec => ({
-  operationId,
-  method: 'POST',
-  path,
-  scope,
-  handler: { file: 'functions/http/case-actions.ts', export: operationId },
-  summary,
-  tag: 'actions',
-  ...(body ? { body } : {}),
-  ...(policyBody ? { policyBody } : {}),
-  success: { status: 200, schema: CaseView, description: 'the case after the change' },
-  conditionalWrite: true,
-});
+  policyBody?: (policy: Policy) => ZodType<z.output<B>>,
+): CaseActionRoute<Id, B> {
+  return {
+    operationId,
+    method: 'POST',
+    path,
+    scope,
+    handler: { file: 'functions/http/case-actions.ts', export: operationId },
+    summary,
+    tag: 'actions',
+    body,
+    ...(policyBody ? { policyBody } : {}),
+    success: { status: 200, schema: CaseView, description: 'the case after the change' },
+    conditionalWrite: true,
+    needs: CHANGE,
+  };
+}
+
+/** Every state-changing action on an existing case, each typed by its body. */
+export const CASE_ACTIONS = [
+  action('escalateCase', '/cases/{id}/escalations', 'Escalate up a level (hierarchical) or transfer to a department (functional)', EscalationInput, SCOPES.write, escalationInputFor),
+  action('commentOnCase', '/cases/{id}/comments', 'Add an internal note or a public reply (emailed to the customer)', CommentInput),
+  action('offerCompensation', '/cases/{id}/compensations', 'Offer compensation: approved within the level\'s authority, else pending a manager', CompensationInput, SCOPES.write, compensationInputFor),
+  action('approveCompensation', '/cases/{id}/compensations/{compensationId}/approve', 'Approve a pending compensation offer', NoFields, SCOPES.manage),
+  action('pauseCase', '/cases/{id}/pause', 'Stop the SLA clock while waiting on the customer', ReasonInput),
+  action('resumeCase', '/cases/{id}/resume', 'Restart the SLA clock with the time that was left', ReasonInput),
+  action('resolveCase', '/cases/{id}/resolve', 'Resolve: timers end, the customer is told, the follow-up is scheduled', ResolveInput),
+  action('reopenCase', '/cases/{id}/reopen', 'Reopen a resolved or closed case at the level it had', ReasonInput),
+  action('closeCase', '/cases/{id}/close', 'Close a resolved case', ReasonInput, SCOPES.manage),
+  action('changePriority', '/cases/{id}/priority', 'Change the priority; the current level\'s deadline moves', PriorityChangeInput),
+] as const;
+export type CaseActionId = (typeof CASE_ACTIONS)[number]['operationId'];
+/** The entry of one case action, with its body's type. */
+export type CaseActionOf<Id extends CaseActionId> = Extract<(typeof CASE_ACTIONS)[number], { operationId: Id }>;
+
+export function caseActionRoute<Id extends CaseActionId>(operationId: Id): CaseActionOf<Id> {
+  const r = CASE_ACTIONS.find((x): x is CaseActionOf<Id> => x.operationId === operationId);
+  if (!r) throw new Error(`no case action ${operationId}`);
+  return r;
+}
 
 export const ROUTES: readonly RouteSpec[] = [
   {
     operationId: 'createCase',
+    needs: { ...CHANGE, throttle: { rateLimit: 20, burstLimit: 40 } },
     method: 'POST',
     path: '/cases',
     scope: SCOPES.write,
@@ -132,6 +195,7 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   {
     operationId: 'listCases',
+    needs: READ,
     method: 'GET',
     path: '/cases',
     scope: SCOPES.read,
@@ -144,6 +208,7 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   {
     operationId: 'getCase',
+    needs: READ,
     method: 'GET',
     path: '/cases/{id}',
     scope: SCOPES.read,
@@ -153,18 +218,10 @@ export const ROUTES: readonly RouteSpec[] = [
     tag: 'cases',
     success: { status: 200, schema: CaseView, description: 'the case' },
   },
-  action('escalateCase', '/cases/{id}/escalations', 'Escalate up a level (hierarchical) or transfer to a department (functional)', EscalationInput, SCOPES.write, escalationInputFor),
-  action('commentOnCase', '/cases/{id}/comments', 'Add an internal note or a public reply (emailed to the customer)', CommentInput),
-  action('offerCompensation', '/cases/{id}/compensations', 'Offer compensation: approved within the level\'s authority, else pending a manager', CompensationInput, SCOPES.write, compensationInputFor),
-  action('approveCompensation', '/cases/{id}/compensations/{compensationId}/approve', 'Approve a pending compensation offer', NoFields, SCOPES.manage),
-  action('pauseCase', '/cases/{id}/pause', 'Stop the SLA clock while waiting on the customer', ReasonInput),
-  action('resumeCase', '/cases/{id}/resume', 'Restart the SLA clock with the time that was left', ReasonInput),
-  action('resolveCase', '/cases/{id}/resolve', 'Resolve: timers end, the customer is told, the follow-up is scheduled', ResolveInput),
-  action('reopenCase', '/cases/{id}/reopen', 'Reopen a resolved or closed case at the level it had', ReasonInput),
-  action('closeCase', '/cases/{id}/close', 'Close a resolved case', ReasonInput, SCOPES.manage),
-  action('changePriority', '/cases/{id}/priority', 'Change the priority; the current level\'s deadline moves', PriorityChangeInput),
+  ...CASE_ACTIONS,
   {
     operationId: 'getTimeline',
+    needs: READ,
     method: 'GET',
     path: '/cases/{id}/timeline',
     scope: SCOPES.read,
@@ -175,6 +232,7 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   {
     operationId: 'getCustomerHistory',
+    needs: READ,
     method: 'GET',
     path: '/cases/{id}/customer-history',
     scope: SCOPES.read,
@@ -221,6 +279,7 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   {
     operationId: 'getWorkflow',
+    needs: { table: 'read', workflow: ['describe', 'history'] },
     method: 'GET',
     path: '/cases/{id}/workflow',
     scope: SCOPES.read,
@@ -232,6 +291,7 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   {
     operationId: 'getMetrics',
+    needs: { ...READ, throttle: { rateLimit: 5, burstLimit: 10 } },
     method: 'GET',
     path: '/metrics',
     scope: SCOPES.read,
@@ -244,6 +304,7 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   {
     operationId: 'answerSurveyLink',
+    needs: { ...CHANGE, throttle: PUBLIC_THROTTLE },
     method: 'GET',
     path: '/feedback/{token}',
     scope: null,
@@ -257,6 +318,7 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   {
     operationId: 'submitFeedback',
+    needs: { ...CHANGE, throttle: PUBLIC_THROTTLE },
     method: 'POST',
     path: '/feedback/{token}',
     scope: null,
@@ -269,6 +331,7 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   {
     operationId: 'getOpenApi',
+    needs: { throttle: PUBLIC_THROTTLE },
     method: 'GET',
     path: '/openapi.json',
     scope: null,
@@ -279,9 +342,3 @@ export const ROUTES: readonly RouteSpec[] = [
     success: { status: 200, schema: OpenApiDocumentView, description: 'OpenAPI 3.1' },
   },
 ];
-
-export function routeById(operationId: string): RouteSpec {
-  const r = ROUTES.find((x) => x.operationId === operationId);
-  if (!r) throw new Error(`no route ${operationId}`);
-  return r;
-}
