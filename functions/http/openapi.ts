@@ -22,6 +22,14 @@ const ERRORS: Record<number, string> = {
   503: 'a service the API depends on is busy; see Retry-After',
 };
 
+/** What the statuses mean on the survey link (no token; the link is the credential). */
+const LINK_ERRORS: Record<number, string> = {
+  400: 'no rating 1–5 (GET), or a body that failed validation (POST)',
+  403: 'the link was tampered with or has expired',
+  404: 'the link names no case',
+  409: 'the case was rated already, or is open again',
+};
+
 /** The formats the handlers accept (functions/commons/http.ts), so a client can check before it sends. */
 const ULID = '^[0-9A-HJKMNP-TV-Z]{26}$';
 export const IF_MATCH_PATTERN = '^\\s*(?:\\*|(?:W/)?(?:"\\d{1,12}"|\\d{1,12}))\\s*$';
@@ -47,6 +55,10 @@ export function errorStatuses(r: RouteSpec): number[] {
   if (r.operationId !== 'getOpenApi') s.add(503);
   return [...s].sort((a, b) => a - b);
 }
+
+/** Statuses API Gateway answers before the function runs, as `{"message": …}` (application/json). */
+const GATEWAY_ANSWERS = new Set([401, 403, 429]);
+const GatewayMessage = z.object({ message: z.string() }).describe('API Gateway\'s own answer (on AWS)');
 
 const header = (description: string, schema: object = { type: 'string' }) => ({ description, schema });
 
@@ -121,12 +133,17 @@ export function buildOpenApiDocument(policy: Policy = getPolicy()): Record<strin
             return [
               String(s),
               {
-                description: ERRORS[s] ?? String(s),
+                description: (!r.scope && LINK_ERRORS[s]) || ERRORS[s] || String(s),
                 ...(s === 401 ? { headers: { 'WWW-Authenticate': header('Bearer, with the reason') } } : {}),
                 ...(s === 429 || s === 503 ? { headers: { 'Retry-After': header('seconds to wait', { type: 'string', pattern: '^\\d+$' }) } } : {}),
                 content: page
                   ? { 'text/html': { schema: z.string().describe('an HTML page saying what happened') } }
-                  : { 'application/problem+json': { schema: Problem } },
+                  : {
+                      'application/problem+json': { schema: Problem },
+                      // On AWS, API Gateway itself answers these (its JWT authorizer, its throttling): HTTP APIs cannot
+                      // make them problem+json. The local gateway answers problem+json.
+                      ...(GATEWAY_ANSWERS.has(s) && !(s === 403 && !r.scope) ? { 'application/json': { schema: GatewayMessage } } : {}),
+                    },
               },
             ];
           }),
