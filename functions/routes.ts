@@ -2,17 +2,21 @@
 // (local/gateway.ts) and the OpenAPI document (functions/http/openapi.ts) are all built from it.
 import { z, type ZodType } from 'zod';
 import { Level, Priority, Status } from './domain/model.ts';
+import type { Policy } from './domain/policy.ts';
 import {
+  CASE_REFERENCE_PATTERN,
   CommentInput,
   CompensationInput,
+  compensationInputFor,
   CreateCaseInput,
   EscalationInput,
+  escalationInputFor,
   FeedbackInput,
   PriorityChangeInput,
   ReasonInput,
   ResolveInput,
 } from './domain/operations.ts';
-import { CasePage, CaseView, Timeline } from './http/views.ts';
+import { CasePage, CaseView, FeedbackReceived, MetricsView, OpenApiDocumentView, Timeline, WorkflowView } from './http/views.ts';
 
 export const SCOPES = {
   read: 'cases/read',
@@ -22,20 +26,24 @@ export const SCOPES = {
 export type Scope = (typeof SCOPES)[keyof typeof SCOPES];
 
 export const ListCasesQuery = z.strictObject({
+  reference: z.string().regex(CASE_REFERENCE_PATTERN, 'a case reference such as ESC-7K2M9Q').optional().describe('the case with this short reference (at most one)'),
   status: Status.optional(),
   level: Level.optional(),
   department: z.string().max(40).optional(),
   customerId: z.string().max(128).optional(),
   breached: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
-  createdFrom: z.iso.datetime().optional().describe('cases created at or after this instant'),
-  createdTo: z.iso.datetime().optional().describe('cases created before this instant'),
+  createdFrom: z.iso.datetime({ offset: true }).optional().describe('cases created at or after this instant'),
+  createdTo: z.iso.datetime({ offset: true }).optional().describe('cases created before this instant'),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(2048).optional(),
+}).refine((q) => !(q.createdFrom && q.createdTo) || Date.parse(q.createdFrom) <= Date.parse(q.createdTo), {
+  path: ['createdFrom'],
+  message: 'must not be after createdTo',
 });
 
 export const MetricsQuery = z.strictObject({
-  from: z.iso.datetime().optional().describe('window start (cases created at or after); default 30 days ago'),
-  to: z.iso.datetime().optional().describe('window end (cases created before); default now'),
+  from: z.iso.datetime({ offset: true }).optional().describe('window start (cases created at or after); default 30 days ago'),
+  to: z.iso.datetime({ offset: true }).optional().describe('window end (cases created before); default now'),
 });
 
 export const TimelineQuery = z.strictObject({
@@ -43,7 +51,37 @@ export const TimelineQuery = z.strictObject({
   cursor: z.string().max(2048).optional().describe('nextCursor of the previous page'),
 });
 
-export const FeedbackQuery = z.strictObject({ rating: z.coerce.number().int().min(1).max(5).optional() });
+export const FeedbackQuery = z.strictObject({ rating: z.coerce.number().int().min(1).max(5).describe('the answer, 1 (very dissatisfied) to 5 (very satisfied)') });
+
+/** What a route's function may touch in the table and the workflow (lib/escalator-function.ts turns them into grants). */
+export type TableAccess = 'read' | 'write' | 'readWrite';
+export type WorkflowAccess = 'start' | 'stop' | 'describe' | 'history' | 'list';
+
+export interface Throttle {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
+/** What a route's function may touch, and how fast it may be called. Anything not listed is denied. */
+export interface RouteNeeds {
+  readonly table?: TableAccess;
+  readonly workflow?: readonly WorkflowAccess[];
+  /** Sends the email a change owes (and signs survey links in it). */
+  readonly email?: boolean;
+  /** Verifies or signs customer links. */
+  readonly linkSigningKey?: boolean;
+  /** Route throttling; the stage default (lib/http-api.ts) otherwise. */
+  readonly throttle?: Throttle;
+}
+
+const READ: RouteNeeds = { table: 'read' };
+/** A change to a case: one transaction. Its effects (timer, emails) follow from the stream (lib/stream-effects.ts). */
+const CHANGE: RouteNeeds = { table: 'readWrite' };
+/** Anyone with a link can reach these: keep them slow. */
+const PUBLIC_THROTTLE: Throttle = { rateLimit: 5, burstLimit: 10 };
+
+/** A body with no fields: an empty body or `{}`; anything else is a 400 naming the field. */
+export const NoFields = z.strictObject({}).describe('no fields: send no body, or {}');
 
 export interface RouteSpec {
   /** Unique, also the Lambda's construct id and the OpenAPI operationId. */
@@ -56,84 +94,157 @@ export interface RouteSpec {
   /** Module (from the repo root) and exported function that handle the route. */
   handler: { file: string; export: string };
   summary: string;
+  /** What the OpenAPI document says beyond the summary (scope, headers and errors are added from the entry). */
+  description?: string;
+  /** The OpenAPI tag the operation is listed under. */
+  tag: keyof typeof TAGS;
   body?: ZodType;
+  /**
+   * The body as the policy in force constrains it (its departments, its currency): what the handler validates and
+   * the OpenAPI document states. `body` stays the policy-free shape (types, fuzzing oracles).
+   */
+  policyBody?: (policy: Policy) => ZodType;
   query?: ZodType;
   /** Success status and body schema. */
-  success: { status: number; schema?: ZodType; description: string; contentType?: string };
-  /** Accepts Idempotency-Key and If-Match. */
+  success: { status: number; schema: ZodType; description: string; contentType?: string };
+  /** Error statuses answered as an HTML page for a person (the survey link) instead of problem+json. */
+  errorPages?: number[];
+  /** Accepts Idempotency-Key, and If-Match when it acts on an existing case. */
   conditionalWrite?: boolean;
+  /** Its function's grants and its throttling: every route must say (the type requires it). */
+  needs: RouteNeeds;
 }
 
-const action = (operationId: string, path: string, summary: string, body: ZodType | undefined, scope: Scope = SCOPES.write): RouteSpec => ({
-  operationId,
-  method: 'POST',
-  path,
-  scope,
-  handler: { file: 'functions/http/case-actions.ts', export: operationId },
-  summary,
-  ...(body ? { body } : {}),
-  success: { status: 200, schema: CaseView, description: 'the case after the change' },
-  conditionalWrite: true,
-});
+/** The OpenAPI tags, in the order a reader meets them. */
+export const TAGS = {
+  cases: 'Create, read and list cases',
+  actions: 'Change a case: escalate, transfer, comment, compensate, pause, resolve…',
+  insight: 'Timeline, timer, customer history and metrics',
+  survey: 'The customer\'s satisfaction answer from the signed survey link (no token)',
+  meta: 'This API\'s description',
+} as const;
 
-export const ROUTES: readonly RouteSpec[] = [
-  {
-    operationId: 'createCase',
+/** The body the handler validates: the policy's constraints when the route has them. */
+export function bodySchema(route: RouteSpec, policy: Policy): ZodType | undefined {
+  return route.policyBody ? route.policyBody(policy) : route.body;
+}
+
+/** A case action's entry: its body schema types the handler's input (functions/http/case-actions.ts). */
+export interface CaseActionRoute<Id extends string, B extends ZodType> extends RouteSpec {
+  operationId: Id;
+  body: B;
+  policyBody?: (policy: Policy) => ZodType<z.output<B>>;
+}
+
+function action<const Id extends string, B extends ZodType>(
+  operationId: Id,
+  path: string,
+  summary: string,
+  body: B,
+  scope: Scope = SCOPES.write,
+  policyBody?: (policy: Policy) => ZodType<z.output<B>>,
+): CaseActionRoute<Id, B> {
+  return {
+    operationId,
     method: 'POST',
-    path: '/cases',
-    scope: SCOPES.write,
-    handler: { file: 'functions/http/cases.ts', export: 'createCase' },
-    summary: 'Create a case; routing picks its starting level and department, and its timer starts',
-    body: CreateCaseInput,
-    success: { status: 201, schema: CaseView, description: 'the new case (Location names it)' },
+    path,
+    scope,
+    handler: { file: 'functions/http/case-actions.ts', export: operationId },
+    summary,
+    tag: 'actions',
+    body,
+    ...(policyBody ? { policyBody } : {}),
+    success: { status: 200, schema: CaseView, description: 'the case after the change' },
     conditionalWrite: true,
-  },
-  {
-    operationId: 'listCases',
-    method: 'GET',
-    path: '/cases',
-    scope: SCOPES.read,
-    handler: { file: 'functions/http/cases.ts', export: 'listCases' },
-    summary: 'List cases, newest first, filtered; follow nextCursor for the next page',
-    query: ListCasesQuery,
-    success: { status: 200, schema: CasePage, description: 'a page of cases' },
-  },
-  {
-    operationId: 'getCase',
-    method: 'GET',
-    path: '/cases/{id}',
-    scope: SCOPES.read,
-    handler: { file: 'functions/http/cases.ts', export: 'getCase' },
-    summary: 'Read one case (ETag carries its version)',
-    success: { status: 200, schema: CaseView, description: 'the case' },
-  },
-  action('escalateCase', '/cases/{id}/escalations', 'Escalate up a level (hierarchical) or transfer to a department (functional)', EscalationInput),
+    needs: CHANGE,
+  };
+}
+
+/** Every state-changing action on an existing case, each typed by its body. */
+export const CASE_ACTIONS = [
+  action('escalateCase', '/cases/{id}/escalations', 'Escalate up a level (hierarchical) or transfer to a department (functional)', EscalationInput, SCOPES.write, escalationInputFor),
   action('commentOnCase', '/cases/{id}/comments', 'Add an internal note or a public reply (emailed to the customer)', CommentInput),
-  action('offerCompensation', '/cases/{id}/compensations', 'Offer compensation: approved within the level\'s authority, else pending a manager', CompensationInput),
-  action('approveCompensation', '/cases/{id}/compensations/{compensationId}/approve', 'Approve a pending compensation offer', undefined, SCOPES.manage),
+  action('offerCompensation', '/cases/{id}/compensations', 'Offer compensation: approved within the level\'s authority, else pending a manager', CompensationInput, SCOPES.write, compensationInputFor),
+  action('approveCompensation', '/cases/{id}/compensations/{compensationId}/approve', 'Approve a pending compensation offer', NoFields, SCOPES.manage),
   action('pauseCase', '/cases/{id}/pause', 'Stop the SLA clock while waiting on the customer', ReasonInput),
   action('resumeCase', '/cases/{id}/resume', 'Restart the SLA clock with the time that was left', ReasonInput),
   action('resolveCase', '/cases/{id}/resolve', 'Resolve: timers end, the customer is told, the follow-up is scheduled', ResolveInput),
   action('reopenCase', '/cases/{id}/reopen', 'Reopen a resolved or closed case at the level it had', ReasonInput),
   action('closeCase', '/cases/{id}/close', 'Close a resolved case', ReasonInput, SCOPES.manage),
   action('changePriority', '/cases/{id}/priority', 'Change the priority; the current level\'s deadline moves', PriorityChangeInput),
+] as const;
+export type CaseActionId = (typeof CASE_ACTIONS)[number]['operationId'];
+/** The entry of one case action, with its body's type. */
+export type CaseActionOf<Id extends CaseActionId> = Extract<(typeof CASE_ACTIONS)[number], { operationId: Id }>;
+
+export function caseActionRoute<Id extends CaseActionId>(operationId: Id): CaseActionOf<Id> {
+  const r = CASE_ACTIONS.find((x): x is CaseActionOf<Id> => x.operationId === operationId);
+  if (!r) throw new Error(`no case action ${operationId}`);
+  return r;
+}
+
+export const ROUTES: readonly RouteSpec[] = [
+  {
+    operationId: 'createCase',
+    needs: { ...CHANGE, throttle: { rateLimit: 20, burstLimit: 40 } },
+    method: 'POST',
+    path: '/cases',
+    scope: SCOPES.write,
+    handler: { file: 'functions/http/cases.ts', export: 'createCase' },
+    summary: 'Create a case; routing picks its starting level and department, and its timer starts',
+    description: 'The policy\'s routing rules pick the starting level and department; the customer is acknowledged by email and the case\'s timer starts. The answer\'s Location names the case, its ETag carries the version.',
+    tag: 'cases',
+    body: CreateCaseInput,
+    success: { status: 201, schema: CaseView, description: 'the new case (Location names it)' },
+    conditionalWrite: true,
+  },
+  {
+    operationId: 'listCases',
+    needs: READ,
+    method: 'GET',
+    path: '/cases',
+    scope: SCOPES.read,
+    handler: { file: 'functions/http/cases.ts', export: 'listCases' },
+    summary: 'List cases, newest first, filtered; follow nextCursor for the next page',
+    description: 'Read from the most selective index the filters allow (never a scan). createdFrom and createdTo bound the creation time; createdFrom after createdTo is a 400.',
+    tag: 'cases',
+    query: ListCasesQuery,
+    success: { status: 200, schema: CasePage, description: 'a page of cases' },
+  },
+  {
+    operationId: 'getCase',
+    needs: READ,
+    method: 'GET',
+    path: '/cases/{id}',
+    scope: SCOPES.read,
+    handler: { file: 'functions/http/cases.ts', export: 'getCase' },
+    summary: 'Read one case (ETag carries its version)',
+    description: 'Send the ETag back as If-Match to make a later write conditional on this version. An id that is not a ULID names no case (404).',
+    tag: 'cases',
+    success: { status: 200, schema: CaseView, description: 'the case' },
+  },
+  ...CASE_ACTIONS,
   {
     operationId: 'getTimeline',
+    needs: READ,
     method: 'GET',
     path: '/cases/{id}/timeline',
     scope: SCOPES.read,
     handler: { file: 'functions/http/timeline.ts', export: 'getTimeline' },
     summary: 'Every event on the case, oldest first, a page at a time: who, what, when, before/after; each followed by the emails it owed and their outcome',
     query: TimelineQuery,
+    tag: 'insight',
     success: { status: 200, schema: Timeline, description: 'the timeline' },
   },
   {
     operationId: 'getCustomerHistory',
+    needs: READ,
     method: 'GET',
     path: '/cases/{id}/customer-history',
     scope: SCOPES.read,
     handler: { file: 'functions/http/customer-history.ts', export: 'getCustomerHistory' },
     summary: 'The customer\'s other cases (newest first, at most 20) with their outcomes, and counts over all their cases',
+    tag: 'insight',
     success: {
       status: 200,
       description: 'the customer\'s history',
@@ -174,56 +285,66 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   {
     operationId: 'getWorkflow',
+    needs: { table: 'read', workflow: ['describe', 'history'] },
     method: 'GET',
     path: '/cases/{id}/workflow',
     scope: SCOPES.read,
     handler: { file: 'functions/http/workflow.ts', export: 'getWorkflow' },
     summary: 'The case\'s workflow executions: status, current state, next wake-up, event history',
-    success: { status: 200, description: 'the executions' },
+    description: 'Each execution is named `<caseId>-v<timerVersion>`; the newest ten are described, the current one with its event history.',
+    tag: 'insight',
+    success: { status: 200, schema: WorkflowView, description: 'the executions' },
   },
   {
     operationId: 'getMetrics',
+    needs: { ...READ, throttle: { rateLimit: 5, burstLimit: 10 } },
     method: 'GET',
     path: '/metrics',
     scope: SCOPES.read,
     handler: { file: 'functions/http/metrics.ts', export: 'getMetrics' },
     summary: 'Breach rate, resolution time, closed-within-30-days rate, repeat escalations, CSAT, open cases',
+    description: 'Describes the cases created in [from, to) as they are now (asOf); from defaults to 30 days before to, to to now, and from must be before to. Ratios and averages of nothing are null.',
+    tag: 'insight',
     query: MetricsQuery,
-    success: { status: 200, description: 'the figures for the window' },
+    success: { status: 200, schema: MetricsView, description: 'the figures for the window' },
   },
   {
     operationId: 'answerSurveyLink',
+    needs: { ...CHANGE, linkSigningKey: true, throttle: PUBLIC_THROTTLE },
     method: 'GET',
     path: '/feedback/{token}',
     scope: null,
     handler: { file: 'functions/http/feedback.ts', export: 'answerSurveyLink' },
     summary: 'The one-click rating from the survey email; answers with a small thank-you page',
+    description: 'A person follows this link from an email, so every answer the handler gives is an HTML page, errors included: a missing or bad rating (400), a tampered or expired link (403), an unknown case (404), a case already rated or reopened (409). Other query parameters (utm_*…) are ignored.',
+    tag: 'survey',
     query: FeedbackQuery,
-    success: { status: 200, description: 'a thank-you page', contentType: 'text/html' },
+    success: { status: 200, schema: z.string().describe('an HTML page'), description: 'a thank-you page', contentType: 'text/html' },
+    errorPages: [400, 403, 404, 409],
   },
   {
     operationId: 'submitFeedback',
+    needs: { ...CHANGE, linkSigningKey: true, throttle: PUBLIC_THROTTLE },
     method: 'POST',
     path: '/feedback/{token}',
     scope: null,
     handler: { file: 'functions/http/feedback.ts', export: 'submitFeedback' },
     summary: 'The customer\'s rating with an optional comment (signed link, single use per case)',
+    description: 'A tampered or expired link is a 403; a case rated once already, or open again, a 409.',
+    tag: 'survey',
     body: FeedbackInput,
-    success: { status: 200, description: 'thanks', schema: z.object({ received: z.literal(true) }) },
+    success: { status: 200, description: 'thanks', schema: FeedbackReceived },
   },
   {
     operationId: 'getOpenApi',
+    needs: { throttle: PUBLIC_THROTTLE },
     method: 'GET',
     path: '/openapi.json',
     scope: null,
     handler: { file: 'functions/http/openapi.ts', export: 'getOpenApi' },
     summary: 'This document',
-    success: { status: 200, description: 'OpenAPI 3.1' },
+    description: 'Generated from the same zod schemas that validate requests and build responses, with the policy in force (departments, currency).',
+    tag: 'meta',
+    success: { status: 200, schema: OpenApiDocumentView, description: 'OpenAPI 3.1' },
   },
 ];
-
-export function routeById(operationId: string): RouteSpec {
-  const r = ROUTES.find((x) => x.operationId === operationId);
-  if (!r) throw new Error(`no route ${operationId}`);
-  return r;
-}

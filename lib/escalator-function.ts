@@ -14,6 +14,7 @@ import type { Construct } from 'constructs';
 import type { CasesTable } from './cases-table.ts';
 import { acknowledge, acknowledgeWildcardResource } from './nag.ts';
 import { REPO_ROOT } from './paths.ts';
+import type { TableAccess, WorkflowAccess } from '../functions/routes.ts';
 
 /** The newest Lambda Node.js runtime this aws-cdk-lib knows (cdk-nag AwsSolutions-L1 / Serverless-LambdaLatestVersion check it). */
 export const NODE_RUNTIME = Runtime.NODEJS_24_X;
@@ -46,8 +47,8 @@ export interface EscalatorFunctionProps {
   readonly environment?: Record<string, string>;
 }
 
-export type TableAccess = 'read' | 'write' | 'readWrite';
-export type WorkflowAccess = 'start' | 'stop' | 'describe' | 'history' | 'list';
+/** Declared with each route (functions/routes.ts); also what the other functions of the stack are granted. */
+export type { TableAccess, WorkflowAccess };
 
 /** What a function needs to send email: the identity it sends as and the configuration set that records bounces. */
 export interface EmailSending {

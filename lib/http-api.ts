@@ -10,68 +10,23 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ROUTES, type RouteSpec } from '../functions/routes.ts';
+import { ROUTES, type RouteNeeds, type RouteSpec, type Throttle } from '../functions/routes.ts';
 import type { Auth } from './auth.ts';
 import type { CasesTable } from './cases-table.ts';
-import { type EmailSending, EscalatorFunction, type TableAccess, type WorkflowAccess } from './escalator-function.ts';
+import { type EmailSending, EscalatorFunction } from './escalator-function.ts';
 import { acknowledge } from './nag.ts';
 
-export interface Throttle {
-  readonly rateLimit: number;
-  readonly burstLimit: number;
-}
+export type { RouteNeeds, Throttle } from '../functions/routes.ts';
 
-/** Every route unless it says otherwise (requests per second, steady and burst). */
+/** Every route unless its entry in the route table says otherwise (requests per second, steady and burst). */
 export const DEFAULT_THROTTLE: Throttle = { rateLimit: 50, burstLimit: 100 };
-
-/** What a route's function may touch. Anything not listed here is denied. */
-export interface RouteNeeds {
-  readonly table?: TableAccess;
-  readonly workflow?: readonly WorkflowAccess[];
-  /** Sends the email a change owes (and signs survey links in it). */
-  readonly email?: boolean;
-  /** Verifies or signs customer links. */
-  readonly linkSigningKey?: boolean;
-  readonly throttle?: Throttle;
-}
 
 /** Below the HTTP API's 30 s integration limit, above a write's retries under contention (8 s). */
 export const API_FUNCTION_TIMEOUT = Duration.seconds(28);
 
-const READ: RouteNeeds = { table: 'read' };
-/** A change to a case: one transaction. Its effects (timer, emails) follow from the stream (lib/stream-effects.ts). */
-const CHANGE: RouteNeeds = { table: 'readWrite' };
-/** Anyone with a link can reach these: keep them slow. */
-const PUBLIC_THROTTLE: Throttle = { rateLimit: 5, burstLimit: 10 };
-
-/** Keyed by operationId. A route missing here fails the synth: new routes must say what they need. */
-export const ROUTE_NEEDS: Readonly<Record<string, RouteNeeds>> = {
-  createCase: { ...CHANGE, throttle: { rateLimit: 20, burstLimit: 40 } },
-  listCases: READ,
-  getCase: READ,
-  escalateCase: CHANGE,
-  commentOnCase: CHANGE,
-  offerCompensation: CHANGE,
-  approveCompensation: CHANGE,
-  pauseCase: CHANGE,
-  resumeCase: CHANGE,
-  resolveCase: CHANGE,
-  reopenCase: CHANGE,
-  closeCase: CHANGE,
-  changePriority: CHANGE,
-  getTimeline: READ,
-  getCustomerHistory: READ,
-  getWorkflow: { table: 'read', workflow: ['describe', 'history'] },
-  getMetrics: { ...READ, throttle: { rateLimit: 5, burstLimit: 10 } },
-  answerSurveyLink: { ...CHANGE, linkSigningKey: true, throttle: PUBLIC_THROTTLE },
-  submitFeedback: { ...CHANGE, linkSigningKey: true, throttle: PUBLIC_THROTTLE },
-  getOpenApi: { throttle: PUBLIC_THROTTLE },
-};
-
+/** What the route's function may access and how it is throttled: declared on its entry in functions/routes.ts. */
 export function routeNeeds(route: RouteSpec): RouteNeeds {
-  const needs = ROUTE_NEEDS[route.operationId];
-  if (!needs) throw new Error(`route ${route.operationId} has no entry in ROUTE_NEEDS (lib/http-api.ts): declare what its function may access`);
-  return needs;
+  return route.needs;
 }
 
 /** `POST /cases/{id}/resolve`, the key API Gateway uses for routes and route settings. */

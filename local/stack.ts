@@ -11,6 +11,7 @@ import type { Policy } from '../functions/domain/policy.ts';
 import { loadPolicy, PolicyFileError } from '../lib/policy-file.ts';
 import { createLocalAuth, loadLocalClients, type LocalAuth } from './auth.ts';
 import { startGateway, type Gateway } from './gateway.ts';
+import { startLocalSes } from './ses.ts';
 import { LOCAL_REGION, localDefinition, readTemplate, type CfnTemplate, type HandlerRef } from './template.ts';
 import { startLocalStepFunctions, type LocalStepFunctions } from './stepfunctions/index.ts';
 import { JavaMissingError, startDynamoDbLocal } from './dynamodb.ts';
@@ -180,11 +181,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     }
 
     // SES
-    const { default: sesServer } = (await import('aws-ses-v2-local')) as unknown as { default: (c: { host: string; port: number }) => Promise<Server> };
     const probe = createServer();
     ports.ses = await listen(probe, ports.ses, 'SES', 'SES_PORT');
     await new Promise((r) => probe.close(r));
-    const ses = await sesServer({ host: '127.0.0.1', port: ports.ses });
+    const ses = await startLocalSes({ host: '127.0.0.1', port: ports.ses, identities: [policy.notifications.from] });
     stops.push(() => new Promise((r) => { ses.close(() => r()); ses.closeAllConnections?.(); }));
 
     // The gateway binds first (so its URL is known for survey links) and holds requests until the env is set.

@@ -20,6 +20,7 @@ import { emptyStats, type CaseRecord, type Level, type OutboxEntry, type Status,
 import {
   CaseExistsError,
   IdempotencyRecordExistsError,
+  ReferenceTakenError,
   StaleVersionError,
   type AttentionIndex,
   type AttentionItem,
@@ -90,6 +91,7 @@ export function emailItemKey(caseId: string, key: string) {
 }
 
 export interface CaseQuery {
+  reference?: string | undefined;
   status?: Status | undefined;
   level?: Level | undefined;
   department?: string | undefined;
@@ -146,8 +148,11 @@ export const caseRepository: CaseStore & EmailStore & AttentionIndex & {
       change.expectedVersion === null
         ? { ConditionExpression: 'attribute_not_exists(pk)' }
         : { ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': change.expectedVersion } };
+    // A new case claims its short reference in the same transaction, so no two cases share one.
+    const reference = change.expectedVersion === null && c.reference ? [{ Put: { TableName, Item: { ...keys.reference(c.reference), caseId: c.id }, ConditionExpression: 'attribute_not_exists(pk)' } }] : [];
     const items = [
       { Put: { TableName, Item: caseItem(c), ...caseCondition } },
+      ...reference,
       ...change.events.map((e) => ({ Put: { TableName, Item: eventItem(c.id, e), ConditionExpression: 'attribute_not_exists(pk)' } })),
       ...change.emails.map((o) => ({ Put: { TableName, Item: emailItem(c.id, o, c.updatedAt), ConditionExpression: 'attribute_not_exists(pk)' } })),
       ...(change.idempotency ? [{ Put: { TableName, Item: idempotencyItem(change.idempotency), ConditionExpression: 'attribute_not_exists(pk)' } }] : []),
@@ -160,6 +165,7 @@ export const caseRepository: CaseStore & EmailStore & AttentionIndex & {
       const reasons = e.CancellationReasons ?? [];
       const code = (i: number) => reasons[i]?.Code;
       if (change.idempotency && code(items.length - 1) === 'ConditionalCheckFailed') throw new IdempotencyRecordExistsError('the Idempotency-Key was just used');
+      if (reference.length && code(1) === 'ConditionalCheckFailed') throw new ReferenceTakenError(`reference ${c.reference} is taken`);
       if (code(0) === 'ConditionalCheckFailed') {
         throw change.expectedVersion === null ? new CaseExistsError(`case ${c.id} exists`) : new StaleVersionError(`case ${c.id} changed since version ${change.expectedVersion}`);
       }
@@ -314,6 +320,7 @@ export const caseRepository: CaseStore & EmailStore & AttentionIndex & {
       values[`:f${filters.length}`] = value;
       filters.push(`${parts.join('.')} = :f${filters.length}`);
     };
+    if (q.customerId && spec.partitionKey !== 'customerId') add('customer.id', q.customerId);
     if (q.status && spec.partitionKey !== 'status') add('status', q.status);
     if (q.department && spec.partitionKey !== 'department') add('department', q.department);
     if (q.level) add('level', q.level);
@@ -393,6 +400,7 @@ async function batchGet(allKeys: Record<string, string>[]): Promise<Record<strin
 }
 
 function pickIndex(q: CaseQuery): [CaseIndexName, string] {
+  if (q.reference) return ['byReference', q.reference];
   if (q.customerId) return ['byCustomer', q.customerId];
   if (q.department) return ['byDepartment', q.department];
   if (q.status) return ['byStatus', q.status];

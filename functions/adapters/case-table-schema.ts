@@ -6,6 +6,7 @@
 //   CASE#<caseId>            EV#<eventId>                              one timeline event (eventId: a ULID, ascending)
 //   CASE#<caseId>            EV#<eventId>#EMAIL#<template>#<to>        one email that event owes, and its delivery record
 //   IDEM#<clientId>#<key>    IDEM                                      an Idempotency-Key's request hash and response
+//   REF#<reference>          REF                                       the claim of a case's short reference (ESC-…)
 //   SUPPRESS#<address>       SUPPRESS                                  an address that bounced or complained
 //
 // An email sorts right after the event that owes it, so one Query over `EV#` reads a page of the timeline with its
@@ -28,6 +29,7 @@ export const keys = {
     sk: `${EVENT_PREFIX}${eventId}${EMAIL_INFIX}${template}#${to.toLowerCase()}`,
   }),
   idempotency: (clientId: string, key: string) => ({ pk: `IDEM#${clientId}#${key}`, sk: 'IDEM' }),
+  reference: (reference: string) => ({ pk: `REF#${reference}`, sk: 'REF' }),
   suppression: (address: string) => ({ pk: `SUPPRESS#${address.trim().toLowerCase()}`, sk: 'SUPPRESS' }),
 };
 
@@ -49,6 +51,8 @@ export const CASE_INDEXES = {
   byStatus: { partitionKey: 'status', sortKey: 'id' },
   byCustomer: { partitionKey: 'customerId', sortKey: 'id' },
   byDepartment: { partitionKey: 'department', sortKey: 'id' },
+  /** The short human reference (ESC-7K2M9Q): unique, so a search finds at most one case. */
+  byReference: { partitionKey: 'reference', sortKey: 'id' },
   /** Sparse: case items whose timer start is unconfirmed and emails not yet settled, oldest first. */
   needsAttention: { partitionKey: 'attention', sortKey: 'attentionSince' },
 } as const;
@@ -56,7 +60,7 @@ export type CaseIndexName = keyof typeof CASE_INDEXES;
 
 /** The attributes the list indexes carry: the case as the API shows it (no history is on the case). */
 export const LIST_PROJECTION = [
-  'priority', 'level', 'category', 'customer', 'subject', 'description', 'createdAt', 'updatedAt', 'version', 'sla',
+  'reference', 'priority', 'level', 'category', 'customer', 'subject', 'description', 'createdAt', 'updatedAt', 'version', 'sla',
   'resolution', 'resolvedAt', 'closedAt', 'feedback', 'reopenCount', 'compensations', 'timer', 'stats', 'lastEventId',
 ] as const;
 

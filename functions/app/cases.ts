@@ -11,6 +11,7 @@ import type { Policy } from '../domain/policy.ts';
 import type { z } from 'zod';
 import {
   IdempotencyRecordExistsError,
+  ReferenceTakenError,
   StaleVersionError,
   type CaseStore,
   type IdempotencyRecord,
@@ -63,6 +64,8 @@ export interface CasePorts {
 const RETRY_FOR_MS = 8_000;
 const BACKOFF_BASE_MS = 10;
 const BACKOFF_MAX_MS = 1000;
+/** Reference attempts before giving up: each collides with odds of about cases / 2^30. */
+const REFERENCE_ATTEMPTS = 8;
 
 /**
  * Event ids are ULIDs that sort after the case's newest stored event, whatever the clocks of the writers say: the
@@ -110,7 +113,7 @@ export function caseUseCases(ports: CasePorts) {
     return replay(record, idem);
   };
 
-  /** Create a case: one transaction (the case, its `created` event, the acknowledgement it owes, the key's record). */
+  /** Create a case: one transaction (the case, its reference's claim, its `created` event, the acknowledgement it owes, the key's record). */
   async function createCase(
     id: string,
     input: z.output<typeof CreateCaseInput>,
@@ -121,15 +124,20 @@ export function caseUseCases(ports: CasePorts) {
       const record = await store.getIdempotency(idem.clientId, idem.key);
       if (record) return { response: replay(record, idem) };
     }
-    const c = newCase(id, input, context(actor, undefined, idem ? `${idem.clientId}/${idem.key}` : undefined));
-    const idempotency = idem ? recordFor(idem, c) : undefined;
-    try {
-      await store.commit({ case: c, expectedVersion: null, events: c.newEvents, emails: c.owedEmails, ...(idempotency ? { idempotency } : {}) });
-    } catch (e) {
-      if (e instanceof IdempotencyRecordExistsError && idem) return { response: await replayWinner(idem) };
-      throw e;
+    const ctx = context(actor, undefined, idem ? `${idem.clientId}/${idem.key}` : undefined);
+    // The short reference is claimed in the create's transaction; a taken one moves to the next one derived from the id.
+    for (let attempt = 0; ; attempt++) {
+      const c = newCase(id, input, ctx, attempt);
+      const idempotency = idem ? recordFor(idem, c) : undefined;
+      try {
+        await store.commit({ case: c, expectedVersion: null, events: c.newEvents, emails: c.owedEmails, ...(idempotency ? { idempotency } : {}) });
+      } catch (e) {
+        if (e instanceof IdempotencyRecordExistsError && idem) return { response: await replayWinner(idem) };
+        if (e instanceof ReferenceTakenError && attempt + 1 < REFERENCE_ATTEMPTS) continue;
+        throw e;
+      }
+      return { case: c, ...(idempotency ? { response: idempotency.response } : {}) };
     }
-    return { case: c, ...(idempotency ? { response: idempotency.response } : {}) };
   }
 
   /**

@@ -35,6 +35,10 @@ export class StaleVersionError extends Error {
 export class CaseExistsError extends Error {
   override name = 'CaseExistsError';
 }
+/** Another case holds the new case's short reference: the creator derives the next one and tries again. */
+export class ReferenceTakenError extends Error {
+  override name = 'ReferenceTakenError';
+}
 /** The Idempotency-Key's record was written by a concurrent request with the same key. */
 export class IdempotencyRecordExistsError extends Error {
   override name = 'IdempotencyRecordExistsError';
@@ -58,7 +62,7 @@ export interface CaseStore {
   getIdempotency(clientId: string, key: string): Promise<IdempotencyRecord | undefined>;
   /** The case and an idempotency record in one read. */
   getWithIdempotency(id: string, clientId: string, key: string): Promise<{ case?: CaseRecord; record?: IdempotencyRecord }>;
-  /** Throws StaleVersionError, CaseExistsError or IdempotencyRecordExistsError when its conditions fail. */
+  /** Throws StaleVersionError, CaseExistsError, ReferenceTakenError or IdempotencyRecordExistsError when its conditions fail. */
   commit(change: CaseCommit): Promise<void>;
   /** An Idempotency-Key whose request changed nothing: its record alone (throws IdempotencyRecordExistsError). */
   putIdempotency(record: IdempotencyRecord): Promise<void>;

@@ -20,6 +20,24 @@ export function durationMs(iso: string): number {
   return Math.round(ms);
 }
 
+/**
+ * Why a policy duration is refused, naming the value, or undefined when it is an exact, positive duration:
+ * one sentence a person can act on (`"P1M": months and years …; use days or weeks, e.g. P30D`).
+ */
+export function durationProblem(iso: string): string | undefined {
+  const shown = JSON.stringify(iso);
+  let d: ReturnType<typeof parse>;
+  try {
+    d = parse(iso);
+  } catch {
+    return `${shown} is not an ISO-8601 duration; use weeks, days, hours, minutes or seconds, e.g. PT4H or P30D`;
+  }
+  if (d.years || d.months) return `${shown} uses months or years, whose length depends on the calendar; use days or weeks, e.g. P30D`;
+  if (d.negative) return `${shown} is negative; a duration must be longer than zero`;
+  if (durationMs(iso) <= 0) return `${shown} is zero; a duration must be longer than zero`;
+  return undefined;
+}
+
 export function isExactDuration(iso: string): boolean {
   try {
     return durationMs(iso) > 0;

@@ -27,9 +27,9 @@ export function nextLevel(level: Level): Level | undefined {
 }
 
 export const Customer = z.strictObject({
-  id: z.string().trim().min(1).max(128),
+  id: z.string().regex(/\S/, 'must not be blank').trim().max(128),
   email: z.email().max(254),
-  name: z.string().trim().min(1).max(200).optional(),
+  name: z.string().regex(/\S/, 'must not be blank').trim().max(200).optional(),
   tier: Tier.default('standard'),
   lifetimeValue: z.number().finite().nonnegative().max(1e12).optional(),
 });
@@ -112,6 +112,8 @@ export const emptyStats = (): CaseStats => ({ escalations: { automatic: 0, manua
  */
 export interface CaseRecord {
   id: string;
+  /** The short human reference (`ESC-7K2M9Q`), unique; cases stored before it existed have none (see referenceOf). */
+  reference?: string;
   status: Status;
   priority: Priority;
   level: Level;

@@ -22,7 +22,8 @@ import { isKnownDepartment, levelBudgetMs, type Policy } from './policy.ts';
 import { routeCase } from './routing.ts';
 import { initialSla, nextWakeUp, restartLevelBudget } from './sla.ts';
 
-const Text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max);
+/** Required text: trimmed, and not blank (the pattern tells clients so, as the OpenAPI document shows). */
+const Text = (max: number) => z.string().regex(/\S/, 'must not be empty').trim().max(max);
 
 // ---- inputs (validated at the edge; the same schemas feed the OpenAPI document) ----
 export const CreateCaseInput = z.strictObject({
@@ -30,14 +31,13 @@ export const CreateCaseInput = z.strictObject({
   subject: Text(200),
   description: Text(10_000),
   priority: Priority.default('P3'),
-  category: z.string().trim().toLowerCase().min(1).max(64).optional().describe('routes the case to a department (e.g. refund → billing)'),
+  category: z.string().regex(/\S/, 'must not be blank').trim().toLowerCase().max(64).optional().describe('routes the case to a department (e.g. refund → billing)'),
 });
 export type CreateCaseInput = z.input<typeof CreateCaseInput>;
 
-export const EscalationInput = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('hierarchical'), summary: Text(2_000), toLevel: Level.optional() }),
-  z.strictObject({ kind: z.literal('functional'), summary: Text(2_000), toDepartment: DepartmentName }),
-]);
+const HierarchicalEscalation = z.strictObject({ kind: z.literal('hierarchical'), summary: Text(2_000), toLevel: Level.optional() });
+const FunctionalEscalation = z.strictObject({ kind: z.literal('functional'), summary: Text(2_000), toDepartment: DepartmentName });
+export const EscalationInput = z.discriminatedUnion('kind', [HierarchicalEscalation, FunctionalEscalation]);
 export type EscalationInput = z.infer<typeof EscalationInput>;
 
 export const CommentInput = z.strictObject({ body: Text(10_000), visibility: Visibility });
@@ -51,6 +51,23 @@ export const CompensationInput = z.strictObject({
 });
 export type CompensationInput = z.infer<typeof CompensationInput>;
 
+// ---- the same inputs narrowed by the policy in force: what the edge validates and the OpenAPI document states ----
+/** A transfer goes to one of the policy's departments. */
+export function escalationInputFor(policy: Policy) {
+  const departments = Object.keys(policy.departments) as [string, ...string[]];
+  return z.discriminatedUnion('kind', [
+    HierarchicalEscalation,
+    FunctionalEscalation.extend({ toDepartment: z.enum(departments).describe('one of the policy\'s departments') }),
+  ]);
+}
+
+/** Authority limits are set in the policy's one currency, so an offer is made in it. */
+export function compensationInputFor(policy: Policy) {
+  return CompensationInput.extend({
+    currency: z.enum([policy.compensation.currency]).describe('the policy\'s currency (authority limits are set in it)'),
+  });
+}
+
 export const ResolveInput = z.strictObject({ resolution: Text(10_000) });
 export const ReasonInput = z.strictObject({ reason: z.string().trim().max(2_000).optional() });
 export const FeedbackInput = z.strictObject({
@@ -60,11 +77,41 @@ export const FeedbackInput = z.strictObject({
 export const PriorityChangeInput = z.strictObject({ priority: Priority, summary: Text(2_000) });
 
 // ---- creation ----
-export function newCase(id: string, raw: z.output<typeof CreateCaseInput>, ctx: ChangeContext): CaseRecord {
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+/** `ESC-` and six Crockford base-32 characters (no I, L, O, U): short enough to read out on the phone. */
+export const CASE_REFERENCE_PATTERN = /^ESC-[0-9A-HJKMNP-TV-Z]{6}$/;
+
+/**
+ * The case's short human reference (`ESC-7K2M9Q`), derived from its id: emails, subjects and search use it, the
+ * ULID stays the id. Thirty bits can collide, so uniqueness is claimed when the case is stored; a lost claim tries
+ * the next `attempt`, which derives another reference from the same id (FNV-1a of id and attempt).
+ */
+export function caseReference(id: string, attempt = 0): string {
+  let h = 0x811c9dc5;
+  for (const ch of `${id}:${attempt}`) {
+    h ^= ch.charCodeAt(0);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  let out = '';
+  for (let i = 0; i < 6; i++) {
+    out += CROCKFORD[h & 31];
+    h >>>= 5;
+  }
+  return `ESC-${out}`;
+}
+
+/** A case's reference; one stored before references existed gets the one it would have had (attempt 0). */
+export function referenceOf(c: Pick<CaseRecord, 'id' | 'reference'>): string {
+  return c.reference ?? caseReference(c.id);
+}
+
+export function newCase(id: string, raw: z.output<typeof CreateCaseInput>, ctx: ChangeContext, referenceAttempt = 0): CaseRecord {
   const at = ctx.now.toISOString();
   const route = routeCase(raw, ctx.policy);
+  const reference = caseReference(id, referenceAttempt);
   const empty: CaseRecord = {
     id,
+    reference,
     status: 'OPEN',
     priority: raw.priority,
     level: route.level,
@@ -88,7 +135,7 @@ export function newCase(id: string, raw: z.output<typeof CreateCaseInput>, ctx: 
     {
       type: 'created',
       summary: `Opened at ${route.level} in ${route.department}${route.reasons.length ? ` (${route.reasons.join('; ')})` : ''}.`,
-      data: { level: route.level, department: route.department, priority: raw.priority },
+      data: { reference, level: route.level, department: route.department, priority: raw.priority },
     },
   ]);
 }

@@ -1,11 +1,15 @@
 // Domain: the escalation policy document — budgets, deadlines, routing, authority, recipients — validated once.
 import { z } from 'zod';
-import { isExactDuration, durationMs } from './duration.ts';
+import { durationMs, durationProblem } from './duration.ts';
 import { DepartmentName, Level, LEVELS, Priority, Tier, type Level as LevelT, type Priority as PriorityT } from './model.ts';
 
 const IsoDuration = z
   .string()
-  .refine(isExactDuration, 'an ISO-8601 duration in weeks, days, hours, minutes or seconds, e.g. PT4H or P30D');
+  .superRefine((v, ctx) => {
+    const problem = durationProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .describe('an ISO-8601 duration in weeks, days, hours, minutes or seconds, e.g. PT4H or P30D');
 
 const LevelBudgets = z.strictObject({ L0: IsoDuration, L1: IsoDuration, L2: IsoDuration, L3: IsoDuration });
 const Budgets = z.strictObject({ P1: LevelBudgets, P2: LevelBudgets, P3: LevelBudgets, P4: LevelBudgets });
@@ -85,8 +89,11 @@ export class PolicyError extends Error {
 export function parsePolicy(doc: unknown, source = 'policy'): Policy {
   const r = PolicySchema.safeParse(doc);
   if (!r.success) {
-    const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new PolicyError(`${source} is not a valid escalation policy: ${issues}`);
+    // One sentence per distinct problem, with every field it applies to: eight budgets of "P1M" read as one mistake.
+    const byMessage = new Map<string, string[]>();
+    for (const i of r.error.issues) byMessage.set(i.message, [...(byMessage.get(i.message) ?? []), i.path.join('.') || '(root)']);
+    const issues = [...byMessage].map(([message, paths]) => `${paths.length > 3 ? `${paths.slice(0, 3).join(', ')} and ${paths.length - 3} more` : paths.join(', ')}: ${message}`);
+    throw new PolicyError(`${source} is not a valid escalation policy: ${issues.join('; ')}`);
   }
   return r.data;
 }

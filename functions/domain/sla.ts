@@ -65,11 +65,27 @@ export function applyDueTimers(c: CaseRecord, ctx: ChangeContext): CaseRecord {
   const system = { ...ctx, actor: systemActor };
   let cur = c;
   for (let guard = 0; guard < 16; guard++) {
-    const step = nextDue(cur, policy);
+    const step = nextDue(cur, policy, now);
     if (!step || Date.parse(step.at) > now) break;
+    const before = cur.newEvents.length;
     cur = step.apply(cur, { ...system, now: new Date(step.at) });
+    if (now - Date.parse(step.at) > LATE_AFTER_MS) cur = markLate(cur, before, step.at, ctx.now.toISOString());
   }
   return cur;
+}
+
+/** A timer wake-up this much after the deadline (a downtime, a stopped laptop) is a late one, and says so. */
+export const LATE_AFTER_MS = 60_000;
+
+/**
+ * Events applied on catch-up keep the instant they were due as their time (so the timeline reads as it would have
+ * happened) and say when they were applied: `data.dueAt`, `data.appliedAt`, and the summary.
+ */
+function markLate(c: CaseRecord, from: number, dueAt: string, appliedAt: string): CaseRecord {
+  const newEvents = c.newEvents.map((e, i) =>
+    i < from ? e : { ...e, summary: `${e.summary ?? e.type} (due at ${dueAt}, applied late at ${appliedAt})`, data: { ...e.data, late: true, dueAt, appliedAt } },
+  );
+  return { ...c, newEvents };
 }
 
 interface DueStep {
@@ -77,8 +93,12 @@ interface DueStep {
   apply: (c: CaseRecord, ctx: ChangeContext) => CaseRecord;
 }
 
-/** The earliest due step of the case, or undefined. Ties go to the close-by rule (it moves straight to the top). */
-function nextDue(c: CaseRecord, policy: Policy): DueStep | undefined {
+/**
+ * The earliest due step of the case at `now`, or undefined. Ties go to the close-by rule (it moves straight to the
+ * top). A pre-breach warning is left out when it is already out of date at `now` — the level's budget ran out too,
+ * or the close-by deadline passed — so a late wake-up never warns about a level the case has left.
+ */
+function nextDue(c: CaseRecord, policy: Policy, now: number): DueStep | undefined {
   const steps: DueStep[] = [];
   if (c.status === 'RESOLVED' && c.resolvedAt) {
     steps.push({ at: addMs(c.resolvedAt, followUpMs(policy)), apply: followUp });
@@ -87,7 +107,8 @@ function nextDue(c: CaseRecord, policy: Policy): DueStep | undefined {
     if (!c.sla.overdue) steps.push({ at: c.sla.closeBy, apply: overdue });
     if (c.status === 'OPEN' && !c.sla.breached) {
       const warn = warningAt(c.sla, policy);
-      if (warn && Date.parse(warn) < Date.parse(c.sla.levelDueAt)) steps.push({ at: warn, apply: warning });
+      const outOfDate = Date.parse(c.sla.levelDueAt) <= now || (!c.sla.overdue && Date.parse(c.sla.closeBy) <= now);
+      if (warn && Date.parse(warn) < Date.parse(c.sla.levelDueAt) && !outOfDate) steps.push({ at: warn, apply: warning });
       steps.push({ at: c.sla.levelDueAt, apply: budgetRanOut });
     }
   }
@@ -144,7 +165,7 @@ function warning(c: CaseRecord, ctx: ChangeContext): CaseRecord {
     {
       type: 'sla.warning',
       summary: `${Math.round((ctx.policy.warnAt ?? 0) * 100)}% of the ${c.level} time budget is used; it runs out at ${c.sla.levelDueAt}.`,
-      data: { level: c.level, dueAt: c.sla.levelDueAt },
+      data: { level: c.level, startedAt: c.sla.levelStartedAt, dueAt: c.sla.levelDueAt },
     },
   ]);
 }

@@ -1,28 +1,35 @@
 // Primary adapters: every state-changing action on an existing case. Each is parse → one domain operation →
 // one transaction (app/cases.ts), with Idempotency-Key and If-Match handled the same way for all.
-import { z, type ZodType } from 'zod';
+import type { z, ZodType } from 'zod';
 import { requestHash } from '../app/idempotency.ts';
 import { cases } from '../app/wiring.ts';
 import { callerOf, httpHandler, idempotencyKey, ifMatchVersion, parseBody } from '../commons/http.ts';
 import type { ChangeContext } from '../domain/change.ts';
 import type { CaseRecord } from '../domain/model.ts';
 import * as ops from '../domain/operations.ts';
-import { routeById } from '../routes.ts';
+import { getPolicy } from '../commons/config.ts';
+import { caseActionRoute as routeOf, type CaseActionId, type CaseActionRoute } from '../routes.ts';
 import { caseIdOf, caseResponse } from './case-response.ts';
 import type { HttpEvent } from '../commons/http.ts';
 
-const NO_BODY = z.strictObject({});
-
-function caseAction<S extends ZodType>(
-  operationId: string,
-  apply: (c: CaseRecord, input: z.output<S>, ctx: ChangeContext, event: HttpEvent) => CaseRecord,
+/**
+ * One case action, bound to its entry in the route table: the entry's body schema (narrowed by the policy where the
+ * entry says so) validates the request, and its output types `apply`'s input.
+ */
+function caseAction<B extends ZodType>(
+  route: CaseActionRoute<CaseActionId, B>,
+  apply: (c: CaseRecord, input: z.output<B>, ctx: ChangeContext, event: HttpEvent) => CaseRecord,
 ) {
-  const route = routeById(operationId);
+  const { operationId } = route;
+  // An empty body is accepted where every field is optional (pause, resume, reopen, close, approve).
+  const optional = { optional: route.body.safeParse({}).success };
+  // The policy narrows some bodies (its departments, its currency): built once per cold start, when first needed.
+  let narrowed: ZodType<z.output<B>> | undefined;
   return httpHandler(async (event) => {
     const id = caseIdOf(event);
-    // A route without a body schema still parses what it is sent: anything but nothing (or {}) is refused.
-    const schema = route.body ?? NO_BODY;
-    const input = parseBody(event, schema, { optional: schema.safeParse({}).success }) as z.output<S>;
+    let input: z.output<B>;
+    if (route.policyBody) input = parseBody(event, (narrowed ??= route.policyBody(getPolicy())), optional);
+    else input = parseBody(event, route.body, optional);
     const actor = callerOf(event);
     const key = idempotencyKey(event);
     const { after, response } = await cases.changeCase(id, (c, ctx) => apply(c, input, ctx, event), {
@@ -41,15 +48,15 @@ function caseAction<S extends ZodType>(
   });
 }
 
-export const escalateCase = caseAction<typeof ops.EscalationInput>('escalateCase', (c, input, ctx) => ops.escalate(c, input, ctx));
-export const commentOnCase = caseAction<typeof ops.CommentInput>('commentOnCase', (c, input, ctx) => ops.comment(c, input, ctx));
-export const offerCompensation = caseAction<typeof ops.CompensationInput>('offerCompensation', (c, input, ctx) => ops.offerCompensation(c, input, ctx));
-export const approveCompensation = caseAction('approveCompensation', (c, _input, ctx, event) =>
+export const escalateCase = caseAction(routeOf('escalateCase'), (c, input, ctx) => ops.escalate(c, input, ctx));
+export const commentOnCase = caseAction(routeOf('commentOnCase'), (c, input, ctx) => ops.comment(c, input, ctx));
+export const offerCompensation = caseAction(routeOf('offerCompensation'), (c, input, ctx) => ops.offerCompensation(c, input, ctx));
+export const approveCompensation = caseAction(routeOf('approveCompensation'), (c, _input, ctx, event) =>
   ops.approveCompensation(c, event.pathParameters?.['compensationId'] ?? '', ctx),
 );
-export const pauseCase = caseAction<typeof ops.ReasonInput>('pauseCase', (c, input, ctx) => ops.pause(c, input, ctx));
-export const resumeCase = caseAction<typeof ops.ReasonInput>('resumeCase', (c, input, ctx) => ops.resume(c, input, ctx));
-export const resolveCase = caseAction<typeof ops.ResolveInput>('resolveCase', (c, input, ctx) => ops.resolve(c, input, ctx));
-export const reopenCase = caseAction<typeof ops.ReasonInput>('reopenCase', (c, input, ctx) => ops.reopen(c, input, ctx));
-export const closeCase = caseAction<typeof ops.ReasonInput>('closeCase', (c, input, ctx) => ops.close(c, input, ctx));
-export const changePriority = caseAction<typeof ops.PriorityChangeInput>('changePriority', (c, input, ctx) => ops.changePriority(c, input, ctx));
+export const pauseCase = caseAction(routeOf('pauseCase'), (c, input, ctx) => ops.pause(c, input, ctx));
+export const resumeCase = caseAction(routeOf('resumeCase'), (c, input, ctx) => ops.resume(c, input, ctx));
+export const resolveCase = caseAction(routeOf('resolveCase'), (c, input, ctx) => ops.resolve(c, input, ctx));
+export const reopenCase = caseAction(routeOf('reopenCase'), (c, input, ctx) => ops.reopen(c, input, ctx));
+export const closeCase = caseAction(routeOf('closeCase'), (c, input, ctx) => ops.close(c, input, ctx));
+export const changePriority = caseAction(routeOf('changePriority'), (c, input, ctx) => ops.changePriority(c, input, ctx));

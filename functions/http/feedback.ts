@@ -62,9 +62,8 @@ export const answerSurveyLink = httpHandler(async (event) => {
   try {
     rating = parseQuery({ ...event, queryStringParameters: given === undefined ? {} : { rating: given } }, FeedbackQuery).rating;
   } catch {
-    return page(400, 'That link looks incomplete', 'Please use one of the rating links from our email.');
+    return page(400, 'That link looks incomplete', 'Please use one of the rating links (1 to 5) from our email.');
   }
-  if (rating === undefined) return page(400, 'That link looks incomplete', 'Please use one of the rating links (1 to 5) from our email.');
   try {
     await record(event, rating);
   } catch (e) {

@@ -5,6 +5,7 @@ import { httpHandler, json, parseQuery, RequestError } from '../commons/http.ts'
 import { computeMetrics } from '../domain/metrics.ts';
 import type { CaseRecord } from '../domain/model.ts';
 import { MetricsQuery } from '../routes.ts';
+import type { MetricsView } from './views.ts';
 
 /**
  * Case ids are ULIDs minted a moment before the case's createdAt (an Idempotency-Key retry that takes over a dead
@@ -28,8 +29,9 @@ async function listAll(q: Omit<CaseQuery, 'limit' | 'cursor'>): Promise<CaseReco
 export const getMetrics = httpHandler(async (event) => {
   const q = parseQuery(event, MetricsQuery);
   const now = new Date();
-  const to = q.to ?? now.toISOString();
-  const from = q.from ?? new Date(Date.parse(to) - 30 * 86_400_000).toISOString();
+  // Instants may carry an offset; the window is echoed in UTC like every other timestamp.
+  const to = q.to ? new Date(q.to).toISOString() : now.toISOString();
+  const from = q.from ? new Date(q.from).toISOString() : new Date(Date.parse(to) - 30 * 86_400_000).toISOString();
   if (Date.parse(from) >= Date.parse(to)) throw new RequestError(400, 'Invalid request', 'from must be before to', [{ path: 'from', message: 'must be before to' }]);
   const [listed, open, paused] = await Promise.all([
     listAll({ createdFrom: new Date(Date.parse(from) - ID_CLOCK_SLACK_MS).toISOString(), createdTo: to, ascending: true }),
@@ -38,6 +40,6 @@ export const getMetrics = httpHandler(async (event) => {
   ]);
   const [fromMs, toMs] = [Date.parse(from), Date.parse(to)];
   const inWindow = listed.filter((c) => Date.parse(c.createdAt) >= fromMs && Date.parse(c.createdAt) < toMs);
-  const asOf = now.toISOString();
-  return json(200, { ...computeMetrics(inWindow, [...open, ...paused], { from, to }, now), asOf });
+  const body: MetricsView = { ...computeMetrics(inWindow, [...open, ...paused], { from, to }, now), asOf: now.toISOString() };
+  return json(200, body);
 });

@@ -11,9 +11,11 @@ import {
   TimelineEvent,
   type CaseRecord,
 } from '../domain/model.ts';
+import { CASE_REFERENCE_PATTERN, referenceOf } from '../domain/operations.ts';
 
 export const CaseView = z.object({
   id: z.string().describe('ULID: sorts by creation time'),
+  reference: z.string().regex(CASE_REFERENCE_PATTERN).describe('the short human reference used in emails and search (GET /cases?reference=)'),
   status: Status,
   priority: Priority,
   level: Level,
@@ -53,6 +55,7 @@ export function toView(c: CaseRecord): CaseView {
   const { warned: _w, ...sla } = c.sla;
   return {
     id: c.id,
+    reference: referenceOf(c),
     status: c.status,
     priority: c.priority,
     level: c.level,
@@ -73,3 +76,78 @@ export function toView(c: CaseRecord): CaseView {
     compensations: c.compensations,
   };
 }
+
+const Ratio = z.number().min(0).max(1).nullable();
+
+/** GET /metrics: the figures for a window (definitions: functions/domain/metrics.ts, README "Metrics"). */
+export const MetricsView = z.object({
+  window: z.object({ from: z.string(), to: z.string() }).describe('cases created in [from, to)'),
+  cases: z.number().int().min(0).describe('cases created in the window'),
+  breachRate: Ratio.describe('share whose top-level (L3) budget ran out; null when there are no cases'),
+  resolutionTimeSeconds: z.object({ median: z.number().nullable(), p90: z.number().nullable(), count: z.number().int().min(0) }),
+  closedWithinDeadlineRate: Ratio.describe('of the cases whose outcome is known, the share resolved by closeBy'),
+  escalations: z.object({ automatic: z.number().int().min(0), manual: z.number().int().min(0), transfers: z.number().int().min(0) }),
+  repeat: z.object({
+    customersWithMultipleCases: z.number().int().min(0),
+    customers: z.number().int().min(0),
+    reopenedCases: z.number().int().min(0),
+    reopenings: z.number().int().min(0),
+  }),
+  csat: z.object({ average: z.number().min(1).max(5).nullable(), responses: z.number().int().min(0), surveyed: z.number().int().min(0), responseRate: Ratio }),
+  open: z
+    .object({
+      total: z.number().int().min(0),
+      byLevel: z.object({ L0: z.number().int().min(0), L1: z.number().int().min(0), L2: z.number().int().min(0), L3: z.number().int().min(0) }),
+      byDepartment: z.record(z.string(), z.number().int().min(0)),
+    })
+    .describe('cases OPEN or PAUSED now, whatever their creation date'),
+  asOf: z.string().describe('the instant the figures are as of'),
+});
+export type MetricsView = z.infer<typeof MetricsView>;
+
+/** GET /cases/{id}/workflow: the case's timer executions as ops see them. */
+export const WorkflowView = z.object({
+  caseId: z.string(),
+  timerVersion: z.number().int().describe('the execution `<caseId>-v<timerVersion>` owns the timer'),
+  timerPending: z.boolean().describe('its start is not yet confirmed (the reconciler guarantees it)'),
+  currentState: z.string().nullable().describe('the state the running execution is in; null when none is running'),
+  nextWakeUp: z.string().nullable().describe('when the timer next has something to do; null when nothing is left'),
+  executions: z
+    .array(
+      z.object({
+        name: z.string(),
+        executionArn: z.string(),
+        timerVersion: z.number().int(),
+        current: z.boolean(),
+        status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE', 'NOT_STARTED']),
+        startDate: z.string().optional(),
+        stopDate: z.string().optional(),
+        consoleUrl: z.string().describe('where ops find it in the AWS console'),
+      }),
+    )
+    .describe('newest first, at most 10'),
+  history: z
+    .array(
+      z.object({
+        id: z.number().int().optional(),
+        type: z.string().optional(),
+        timestamp: z.string().optional(),
+        state: z.string().optional(),
+        input: z.unknown().optional(),
+        output: z.unknown().optional(),
+      }),
+    )
+    .describe('the current execution\'s event history'),
+});
+export type WorkflowView = z.infer<typeof WorkflowView>;
+
+export const FeedbackReceived = z.object({ received: z.literal(true) });
+
+/** GET /openapi.json: an OpenAPI 3.1 document (its full schema is the OpenAPI specification's). */
+export const OpenApiDocumentView = z
+  .object({
+    openapi: z.string().regex(/^3\.1\.\d+$/),
+    info: z.object({ title: z.string(), version: z.string() }).loose(),
+    paths: z.record(z.string(), z.unknown()),
+  })
+  .loose();

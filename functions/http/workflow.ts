@@ -5,9 +5,11 @@ import { getPolicy } from '../commons/config.ts';
 import { httpHandler, json } from '../commons/http.ts';
 import { nextWakeUp } from '../domain/sla.ts';
 import { caseIdOf } from './case-response.ts';
+import type { WorkflowView } from './views.ts';
 
 /** Older executions are summarized, the newest ones described; history only for the current one. */
 const DESCRIBE_LAST = 10;
+type ExecutionState = WorkflowView['executions'][number]['status'];
 
 export const getWorkflow = httpHandler(async (event) => {
   const id = caseIdOf(event);
@@ -22,7 +24,7 @@ export const getWorkflow = httpHandler(async (event) => {
         executionArn: executionArn(id, v),
         timerVersion: v,
         current: v === current,
-        status: d?.status ?? 'NOT_STARTED',
+        status: (d?.status ?? 'NOT_STARTED') as ExecutionState, // the SDK types it as any string
         startDate: d?.startDate?.toISOString(),
         stopDate: d?.stopDate?.toISOString(),
         consoleUrl: consoleUrl(executionArn(id, v)),
@@ -44,7 +46,7 @@ export const getWorkflow = httpHandler(async (event) => {
   });
   const running = executions.find((e) => e.current)?.status === 'RUNNING';
   const lastEntered = [...simplified].reverse().find((h) => h.type?.endsWith('StateEntered'));
-  return json(200, {
+  const body: WorkflowView = {
     caseId: id,
     timerVersion: current,
     timerPending: c.timer.pending,
@@ -52,7 +54,8 @@ export const getWorkflow = httpHandler(async (event) => {
     nextWakeUp: nextWakeUp(c, getPolicy()),
     executions,
     history: simplified,
-  });
+  };
+  return json(200, body);
 });
 
 function safeJson(s: string): unknown {

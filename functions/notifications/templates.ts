@@ -5,6 +5,7 @@
 // They also avoid internal jargon (SLA, L0–L3, levels, timers): the owner is named in plain words.
 import { LEVELS, nextLevel, type CaseRecord, type Level, type TimelineEvent } from '../domain/model.ts';
 import type { TemplateName } from '../domain/notifications.ts';
+import { referenceOf } from '../domain/operations.ts';
 import type { Policy } from '../domain/policy.ts';
 import { CUSTOMER_OWNER, INTERNAL_LEVEL, dateTimeWords, dateWords, money, num, spanWords, str, titleCase } from './templates/format.ts';
 import { layout, type Block, type Draft, type RenderedEmail } from './templates/layout.ts';
@@ -66,10 +67,10 @@ const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 function customerDraft(i: RenderInput, subject: string, title: string, blocks: Block[], closing = 'Kind regards,'): Draft {
   const c = i.case;
   return {
-    subject: `${subject}${/[?!]$/.test(subject) ? ' ' : ': '}${c.subject} [Case ${c.id}]`,
+    subject: `${subject}${/[?!]$/.test(subject) ? ' ' : ': '}${c.subject} [Case ${referenceOf(c)}]`,
     title,
     greeting: c.customer.name ? `Hi ${c.customer.name},` : 'Hello,',
-    blocks: [...blocks, p(`Your case reference is ${c.id}. Please keep it in the subject line if you reply.`)],
+    blocks: [...blocks, p(`Your case reference is ${referenceOf(c)}. Please keep it in the subject line if you reply.`)],
     signOff: [closing, `The ${i.policy.notifications.companyName} team`],
   };
 }
@@ -84,7 +85,7 @@ function nextUpdate(i: RenderInput): string | undefined {
 function acknowledgement(i: RenderInput): Draft {
   const c = i.case;
   return customerDraft(i, "We've received your request", "We've received your request", [
-    p(`Thank you for getting in touch about "${c.subject}". We're sorry you've run into this, and we've opened case ${c.id} so we can put it right.`),
+    p(`Thank you for getting in touch about "${c.subject}". We're sorry you've run into this, and we've opened case ${referenceOf(c)} so we can put it right.`),
     heading('What happens next'),
     p(`${capitalize(CUSTOMER_OWNER[c.level])} is reviewing the details you sent and will take it from here.`),
     p(`You'll hear back from us by ${dateTimeWords(c.sla.levelDueAt)}, sooner if we can.`),
@@ -188,10 +189,11 @@ function followUp(i: RenderInput): Draft {
 // ---------------------------------------------------------------------------------------------------------------
 // Internal templates (to managers): full detail, internal vocabulary allowed.
 
-function internalDraft(i: RenderInput, title: string, blocks: Block[]): Draft {
+/** The subject names the level the alert is about (the event's), so subject and body agree if the case moved on. */
+function internalDraft(i: RenderInput, title: string, blocks: Block[], level: Level = alertLevel(i)): Draft {
   const c = i.case;
   return {
-    subject: `[${c.priority} ${c.level}] ${title}: ${c.subject}`,
+    subject: `[${c.priority} ${level}] ${title}: ${c.subject}`,
     title,
     blocks,
     signOff: [`${i.policy.notifications.companyName} escalations`],
@@ -204,7 +206,8 @@ function caseFacts(i: RenderInput): Block[] {
   return [
     heading('Case'),
     facts([
-      ['Case', c.id],
+      ['Case', referenceOf(c)],
+      ['Case id', c.id],
       ['Subject', c.subject],
       ['Status', c.status],
       ['Priority', c.priority],
@@ -266,6 +269,13 @@ function eventTarget(i: RenderInput): { level: Level; department: string } {
   };
 }
 
+/** The level an internal alert is about: where the event moved the case, or the level it warned about. */
+function alertLevel(i: RenderInput): Level {
+  const warned = i.event.data?.['level'];
+  if (i.event.type === 'sla.warning' && (LEVELS as readonly unknown[]).includes(warned)) return warned as Level;
+  return eventTarget(i).level;
+}
+
 function escalationAlert(i: RenderInput): Draft {
   const c = i.case;
   const e = i.event;
@@ -276,15 +286,15 @@ function escalationAlert(i: RenderInput): Draft {
   let lead: string;
   switch (movement(e)) {
     case 'department':
-      title = `Case ${c.id} transferred to ${department}`;
+      title = `Case ${referenceOf(c)} transferred to ${department}`;
       lead = `Transferred ${actorText(e)}${typeof fromDept === 'string' ? ` from ${fromDept}` : ''} to ${department}; it sits at ${INTERNAL_LEVEL[level]}.`;
       break;
     case 'reopened':
-      title = `Case ${c.id} reopened at ${level}`;
+      title = `Case ${referenceOf(c)} reopened at ${level}`;
       lead = `Reopened ${actorText(e)} at ${INTERNAL_LEVEL[level]} in ${department} (reopen #${c.reopenCount}); it counts as a repeat escalation.`;
       break;
     default:
-      title = `Case ${c.id} escalated to ${level}`;
+      title = `Case ${referenceOf(c)} escalated to ${level}`;
       lead = `Escalated ${actorText(e)}${typeof from === 'string' ? ` from ${from}` : ''} to ${INTERNAL_LEVEL[level]} in ${department}.`;
   }
   const since = level !== c.level || department !== c.department ? [p(`Since then the case has moved on: it is now at ${INTERNAL_LEVEL[c.level]} in ${c.department}.`)] : [];
@@ -303,15 +313,16 @@ function breachWarning(i: RenderInput): Draft {
   const e = i.event;
   const level = (LEVELS as readonly string[]).includes(String(e.data?.['level'])) ? (e.data!['level'] as Level) : c.level;
   const dueAt = str(e.data?.['dueAt']) ?? c.sla.levelDueAt;
-  const start = Date.parse(c.sla.levelStartedAt);
+  const start = Date.parse(str(e.data?.['startedAt']) ?? c.sla.levelStartedAt);
   const due = Date.parse(dueAt);
   const at = Date.parse(e.at);
   const share = due > start && at >= start ? (at - start) / (due - start) : (i.policy.warnAt ?? 0);
   const pct = Math.min(100, Math.round(share * 100));
   const next = nextLevel(level);
-  return internalDraft(i, `Case ${c.id} has used ${pct}% of its ${level} time budget`, [
+  return internalDraft(i, `Case ${referenceOf(c)} has used ${pct}% of its ${level} time budget`, [
     p(`${pct}% of the ${level} time budget for this ${c.priority} case is used. It runs out on ${dateTimeWords(dueAt)}, in ${spanWords(due - at)}.`),
     p(next ? `If the case is not resolved by then, it escalates automatically to ${INTERNAL_LEVEL[next]}.` : 'If the case is not resolved by then, it breaches its SLA: there is no higher level.'),
+    ...(level !== c.level ? [p(`Since then the case has moved on: it is now at ${INTERNAL_LEVEL[c.level]} in ${c.department}.`)] : []),
     ...caseFacts(i),
     ...deadlineFacts(i),
   ]);
@@ -319,7 +330,7 @@ function breachWarning(i: RenderInput): Draft {
 
 function breachAlert(i: RenderInput): Draft {
   const c = i.case;
-  return internalDraft(i, `Case ${c.id} breached its SLA`, [
+  return internalDraft(i, `Case ${referenceOf(c)} breached its SLA`, [
     p(`The ${c.level} time budget ran out on ${dateTimeWords(c.sla.levelDueAt)}. The case is still ${c.status} at the top level, so nothing escalates it further: it needs an owner now. It must be closed by ${dateTimeWords(c.sla.closeBy)}.`),
     ...summaryBlocks('What happened', i.event),
     ...caseFacts(i),
@@ -330,7 +341,7 @@ function breachAlert(i: RenderInput): Draft {
 function overdueAlert(i: RenderInput): Draft {
   const c = i.case;
   const open = spanWords(Date.parse(i.event.at) - Date.parse(c.createdAt));
-  return internalDraft(i, `Case ${c.id} is overdue`, [
+  return internalDraft(i, `Case ${referenceOf(c)} is overdue`, [
     p(`The case was not resolved by its close-by deadline, ${dateTimeWords(c.sla.closeBy)}; it has been open ${open}. It now sits at ${INTERNAL_LEVEL[c.level]}.`),
     p('The customer has been sent an apology saying that senior leadership now owns the case.'),
     ...summaryBlocks('What happened', i.event),
@@ -350,7 +361,7 @@ function approvalRequest(i: RenderInput): Draft {
   const amountText = amount === undefined ? 'an unknown amount' : money(amount, currency);
   const limitText = limit === undefined ? 'unknown' : money(limit, currency);
   const by = offer?.offeredBy ?? i.event.actor;
-  return internalDraft(i, `Approval needed: ${kind} of ${amountText} on case ${c.id}`, [
+  return internalDraft(i, `Approval needed: ${kind} of ${amountText} on case ${referenceOf(c)}`, [
     p(`A ${kind} of ${amountText} was offered by ${by.kind} ${by.id}. That is above the ${c.level} authority limit of ${limitText} for this customer, so it waits for a manager's approval before the customer gets it.`),
     heading('Compensation'),
     facts([

@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newCaseBody, startTestStack, TestApi } from '../support/stack.ts';
+import { eventually, newCaseBody, startTestStack, TestApi } from '../support/stack.ts';
 import type { LocalStack } from '../../local/stack.ts';
 
 let stack: LocalStack;
@@ -156,5 +156,40 @@ describe('restart', () => {
     const r = await api.get(`/cases/${c.id}`);
     expect(r.status).toBe(200);
     expect(r.body.subject).toBe('survives a restart');
+  });
+});
+
+describe('the short case reference', () => {
+  it('is given to every case, found by GET /cases?reference=, and used in the acknowledgement instead of the id', async () => {
+    // Prepare
+    const created = (await api.post('/cases', newCaseBody({ customer: { id: 'c-ref', email: 'ref@example.org' } }))).body;
+    // Act
+    const found = await api.get(`/cases?reference=${created.reference}`);
+    const malformed = await api.get('/cases?reference=7K2M9Q');
+    // Assess
+    expect(created.reference).toMatch(/^ESC-[0-9A-HJKMNP-TV-Z]{6}$/);
+    expect(found.body.items.map((c: { id: string }) => c.id)).toEqual([created.id]);
+    expect(malformed.status).toBe(400);
+    const ack = await eventually(async () => (await api.emails()).find((e) => e.destination.to.includes('ref@example.org')));
+    expect(ack.subject).toContain(`[Case ${created.reference}]`);
+    expect(ack.body.text).toContain(`Your case reference is ${created.reference}.`);
+    expect(`${ack.subject}${ack.body.text}`).not.toContain(created.id);
+  });
+
+  it('is unique: a new case whose reference is taken gets the next one derived from its id, in the same transaction', async () => {
+    // Prepare: the first reference of a new id claimed by another case (imported after the stack set the endpoints)
+    const { caseRepository } = await import('../../functions/adapters/case-repository.ts');
+    const { caseReference, CreateCaseInput, newCase } = await import('../../functions/domain/operations.ts');
+    const { cases } = await import('../../functions/app/wiring.ts');
+    const { ulid } = await import('ulid');
+    const id = ulid();
+    const rival = newCase(ulid(), CreateCaseInput.parse(newCaseBody()), { now: new Date(), actor: { kind: 'client', id: 'test' }, policy: stack.policy, newId: ulid });
+    await caseRepository.commit({ case: { ...rival, reference: caseReference(id) }, expectedVersion: null, events: rival.newEvents, emails: [] });
+    // Act
+    const { case: c } = await cases.createCase(id, CreateCaseInput.parse(newCaseBody()), { kind: 'client', id: 'test' });
+    // Assess
+    expect(c!.reference).not.toBe(caseReference(id));
+    expect(c!.reference).toBe(caseReference(id, 1));
+    expect((await api.get(`/cases?reference=${c!.reference}`)).body.items.map((x: { id: string }) => x.id)).toEqual([id]);
   });
 });

@@ -81,7 +81,7 @@ describe('grants per function', () => {
   };
   const WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'];
 
-  it('gives each route exactly what ROUTE_NEEDS declares', () => {
+  it('gives each route exactly what its entry in the route table declares (needs)', () => {
     for (const route of ROUTES) {
       const needs = routeNeeds(route);
       const actions = actionsOf(s.stack.api.functions[route.operationId]!);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, ValidationError } from '../../functions/domain/errors.ts';
 import type { CaseRecord } from '../../functions/domain/model.ts';
 import {
+  caseReference,
   approveCompensation,
   authorityLimit,
   changePriority,
@@ -101,9 +102,11 @@ describe('newCase', () => {
         actor: agent,
         type: 'created',
         summary: 'Opened at L2 in engineering (P1 for a platinum customer starts with a specialist → L2; category bug → engineering).',
-        data: { level: 'L2', department: 'engineering', priority: 'P1' },
+        data: { reference: c.reference, level: 'L2', department: 'engineering', priority: 'P1' },
       },
     ]);
+    expect(c.reference).toMatch(/^ESC-[0-9A-HJKMNP-TV-Z]{6}$/);
+    expect(c.reference).toBe(caseReference(c.id));
     expect(c.owedEmails.map((o) => [o.template, o.to])).toEqual([['acknowledgement', 'grace@example.org']]);
   });
 
@@ -846,5 +849,19 @@ describe('every change', () => {
     expect(b.owedEmails.slice(0, a.owedEmails.length)).toEqual(a.owedEmails);
     expect(newOutbox(a, b).length).toBeGreaterThan(0);
     expect(c.newEvents).toHaveLength(1); // the input is not mutated
+  });
+});
+
+describe('caseReference', () => {
+  it('is ESC- and six Crockford characters, the same for the same id and attempt, another for the next attempt', () => {
+    const id = '01JDQ8ZK4R7M2N6P3T5V9WXY0B';
+    expect(caseReference(id)).toMatch(/^ESC-[0-9A-HJKMNP-TV-Z]{6}$/);
+    expect(caseReference(id)).toBe(caseReference(id, 0));
+    expect(caseReference(id, 1)).not.toBe(caseReference(id));
+  });
+
+  it('spreads ids minted in the same millisecond over different references', () => {
+    const ids = Array.from({ length: 2_000 }, (_, i) => `01JDQ8ZK4R${i.toString(32).toUpperCase().padStart(16, '0')}`);
+    expect(new Set(ids.map((id) => caseReference(id))).size).toBeGreaterThan(1_990);
   });
 });

@@ -111,11 +111,11 @@ describe('parsePolicy: invalid documents name the offending field', () => {
   });
 
   it.each([
-    ['budgets.P2.L1', (d: Record<string, any>) => (d['budgets'].P2.L1 = 'P1M')],
-    ['closeBy', (d: Record<string, any>) => (d['closeBy'] = '30 days')],
-    ['followUpAfter', (d: Record<string, any>) => (d['followUpAfter'] = '-P3D')],
-    ['departments.engineering.budgets.P1.L3', (d: Record<string, any>) => (d['departments'].engineering.budgets.P1.L3 = 'PT0S')],
-  ])('names the path of a bad duration (%s)', (path, breakIt) => {
+    ['budgets.P2.L1', (d: Record<string, any>) => (d['budgets'].P2.L1 = 'P1M'), '"P1M" uses months or years, whose length depends on the calendar; use days or weeks, e.g. P30D'],
+    ['closeBy', (d: Record<string, any>) => (d['closeBy'] = '30 days'), '"30 days" is not an ISO-8601 duration; use weeks, days, hours, minutes or seconds, e.g. PT4H or P30D'],
+    ['followUpAfter', (d: Record<string, any>) => (d['followUpAfter'] = '-P3D'), '"-P3D" is negative; a duration must be longer than zero'],
+    ['departments.engineering.budgets.P1.L3', (d: Record<string, any>) => (d['departments'].engineering.budgets.P1.L3 = 'PT0S'), '"PT0S" is zero; a duration must be longer than zero'],
+  ])('names the path and the value of a bad duration, and why (%s)', (path, breakIt, why) => {
     // Prepare
     const doc = defaultPolicyDocument();
     breakIt(doc);
@@ -124,7 +124,23 @@ describe('parsePolicy: invalid documents name the offending field', () => {
     const message = policyErrorOf(doc);
 
     // Assess
-    expect(message).toContain(`${path}: an ISO-8601 duration in weeks, days, hours, minutes or seconds`);
+    expect(message).toBe(`doc.json is not a valid escalation policy: ${path}: ${why}`);
+  });
+
+  it('says a mistake repeated in many fields once, with the value and the fields it is in', () => {
+    // Prepare: P1M for every level of P1 and P2, and the close-by limit
+    const doc = defaultPolicyDocument();
+    for (const p of ['P1', 'P2']) for (const l of ['L0', 'L1', 'L2', 'L3']) doc['budgets'][p][l] = 'P1M';
+    doc['closeBy'] = 'P1M';
+
+    // Act
+    const message = policyErrorOf(doc);
+
+    // Assess
+    expect(message).toBe(
+      'doc.json is not a valid escalation policy: closeBy, budgets.P1.L0, budgets.P1.L1 and 6 more: "P1M" uses months or years, whose length depends on the calendar; use days or weeks, e.g. P30D',
+    );
+    expect(message.match(/months or years/g)).toHaveLength(1);
   });
 
   it('rejects unknown fields at the root (strict)', () => {

@@ -213,17 +213,13 @@ describe('applyDueTimers', () => {
     // Act
     const after = applyDueTimers(c, w.ctx(at(10 * DAY)));
 
-    // Assess
+    // Assess: no pre-breach warning for a level the case has already left (they would be out of date when sent)
     expect(after.level).toBe('L3');
     expect(after.sla).toMatchObject({ breached: true, overdue: false, levelStartedAt: iso(L2_DUE), levelDueAt: iso(L3_DUE) });
     expect(newEvents(c, after).map((e) => [e.type, e.at, e.data?.['level'] ?? e.changes?.['level']?.after])).toEqual([
-      ['sla.warning', iso(warnAfter(8 * HOUR)), 'L0'],
       ['escalated', iso(L0_DUE), 'L1'],
-      ['sla.warning', iso(L0_DUE + warnAfter(1 * DAY)), 'L1'],
       ['escalated', iso(L1_DUE), 'L2'],
-      ['sla.warning', iso(L1_DUE + warnAfter(2 * DAY)), 'L2'],
       ['escalated', iso(L2_DUE), 'L3'],
-      ['sla.warning', iso(L2_DUE + warnAfter(3 * DAY)), 'L3'],
       ['sla.breached', iso(L3_DUE), undefined],
     ]);
     expect(newEvents(c, after).every((e) => e.actor.kind === 'system')).toBe(true);
@@ -242,7 +238,7 @@ describe('applyDueTimers', () => {
     expect(twice).toBe(once);
   });
 
-  it('gives the same history whether the timer woke on time at every deadline or once, late', () => {
+  it('reaches the same state whether the timer woke on time at every deadline or once, late; late events say so', () => {
     // Prepare
     const onTime = world();
     const late = world();
@@ -254,10 +250,33 @@ describe('applyDueTimers', () => {
     // Act
     const atOnce = applyDueTimers(makeCase(late), late.ctx(at(10 * DAY)));
 
-    // Assess
-    expect(history(atOnce)).toEqual(history(stepwise));
+    // Assess: the same level, deadlines and moves at the same instants; the out-of-date warnings left out
     expect(atOnce.sla).toEqual(stepwise.sla);
     expect(atOnce.level).toBe(stepwise.level);
+    const moves = (c: CaseRecord) => history(c).filter((e) => e.type !== 'sla.warning').map((e) => [e.type, e.at, e.changes]);
+    expect(moves(atOnce)).toEqual(moves(stepwise));
+    expect(history(atOnce).filter((e) => e.type === 'sla.warning')).toEqual([]);
+    // Each event applied on catch-up keeps its due time and says when it was applied.
+    const catchUp = atOnce.newEvents.slice(1);
+    for (const e of catchUp) {
+      expect(e.data).toMatchObject({ late: true, dueAt: e.at, appliedAt: iso(10 * DAY) });
+      expect(e.summary).toContain(`(due at ${e.at}, applied late at ${iso(10 * DAY)})`);
+    }
+    expect(stepwise.newEvents.some((e) => e.data?.['late'])).toBe(false);
+  });
+
+  it('a wake-up within a minute of the deadline is on time; a later one still warns while the warning is true', () => {
+    // Prepare
+    const w = world();
+    const c = makeCase(w);
+
+    // Act
+    const prompt = applyDueTimers(c, w.ctx(at(warnAfter(L0_DUE) + 59_000)));
+    const late = applyDueTimers(c, w.ctx(at(warnAfter(L0_DUE) + HOUR)));
+
+    // Assess
+    expect(newEvents(c, prompt).map((e) => [e.type, e.data?.['late']])).toEqual([['sla.warning', undefined]]);
+    expect(newEvents(c, late).map((e) => [e.type, e.data?.['late'], e.data?.['appliedAt']])).toEqual([['sla.warning', true, iso(warnAfter(L0_DUE) + HOUR)]]);
   });
 
   it('at the close-by deadline moves an unresolved case to L3 and flags it overdue', () => {
@@ -269,7 +288,7 @@ describe('applyDueTimers', () => {
     const after = applyDueTimers(c, w.ctx(at(30 * DAY)));
 
     // Assess
-    expect(eventTypes(after)).toEqual(['created', 'sla.warning', 'escalated', 'sla.overdue']);
+    expect(eventTypes(after)).toEqual(['created', 'escalated', 'sla.overdue']);
     expect(after.level).toBe('L3');
     expect(after.sla).toMatchObject({ overdue: true, breached: false, levelStartedAt: iso(30 * DAY), levelDueAt: iso(50 * DAY), warned: false });
     const overdue = after.newEvents.at(-1)!;
@@ -406,7 +425,7 @@ describe('applyDueTimers', () => {
 
     // Assess
     expect(newEvents(c, warned)).toEqual([
-      expect.objectContaining({ type: 'sla.warning', at: iso(warnAfter(L0_DUE)), data: { level: 'L0', dueAt: iso(L0_DUE) } }),
+      expect.objectContaining({ type: 'sla.warning', at: iso(warnAfter(L0_DUE)), data: { level: 'L0', startedAt: iso(0), dueAt: iso(L0_DUE) } }),
     ]);
     expect(warned.sla.warned).toBe(true);
     expect(again).toBe(warned);

@@ -47,10 +47,10 @@ export const SUBJECT: Record<string, RegExp> = {
   resolution: /^Resolved: /,
   'overdue-apology': /^We're sorry this is taking longer than promised: /,
   'follow-up': /^How did we do\? /,
-  'escalation-alert': /^\[P\d L\d\] Case \w+ (escalated|transferred|reopened)/,
-  'breach-warning': /^\[P\d L\d\] Case \w+ has used \d+% of its L\d time budget/,
-  'breach-alert': /^\[P\d L\d\] Case \w+ breached its SLA/,
-  'overdue-alert': /^\[P\d L\d\] Case \w+ is overdue/,
+  'escalation-alert': /^\[P\d L\d\] Case [\w-]+ (escalated|transferred|reopened)/,
+  'breach-warning': /^\[P\d L\d\] Case [\w-]+ has used \d+% of its L\d time budget/,
+  'breach-alert': /^\[P\d L\d\] Case [\w-]+ breached its SLA/,
+  'overdue-alert': /^\[P\d L\d\] Case [\w-]+ is overdue/,
 };
 
 export function managersOf(policy: Policy, level: string, department: string): string[] {
@@ -140,9 +140,11 @@ export function emailEvents(events: Ev[]): EmailEv[] {
     }));
 }
 
-/** The emails in the SES store that belong to a case (every subject names the case id). */
+/** The emails in the SES store that belong to a case (every subject names the case's short reference). */
 export async function storeEmailsOf(api: TestApi, id: string): Promise<SentEmail[]> {
-  return (await api.emails()).filter((m) => m.subject.includes(id));
+  const reference = (await api.get<{ reference: string }>(`/cases/${id}`)).body.reference;
+  if (!reference) throw new Error(`case ${id} has no reference`);
+  return (await api.emails()).filter((m) => m.subject.includes(`[Case ${reference}]`) || m.subject.includes(`Case ${reference} `) || m.subject.includes(`case ${reference}`));
 }
 
 /** Everything owed is settled: no email is still queued or being sent, and every owed email has a record. */

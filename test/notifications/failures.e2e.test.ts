@@ -3,6 +3,7 @@
 // an address that bounced or complained gets no further email (`email.suppressed`). SES is reached through a small
 // "gate" server that answers SendEmail with SES's own query-protocol errors when told to, and forwards to the local
 // SES otherwise.
+import { loggedErrors } from '../support/logs.ts';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.ts';
@@ -96,6 +97,8 @@ describe('SES failures', () => {
     expect(acks(customer)).toBe(1);
     expect((await storeEmailsOf(api, id)).filter((m) => SUBJECT['acknowledgement']!.test(m.subject))).toEqual([]);
     expect(emailEvents(await timeline(api, id)).filter((r) => r.template === 'acknowledgement').map((r) => r.type)).toEqual(['email.failed']);
+    // …and ops hear of it once, in one ERROR line naming the case (captured, not printed: test/support/logs.ts).
+    expect(loggedErrors().filter((l) => l.entry['caseId'] === id).map((l) => l.message)).toEqual(['email permanently failed']);
   });
 
   it('retries throttling (400 Throttling, 429) with backoff and sends once', async () => {

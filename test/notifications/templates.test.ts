@@ -22,6 +22,7 @@ const CUSTOMER = ALL.filter((t) => CUSTOMER_TEMPLATES.has(t));
 const INTERNAL = ALL.filter((t) => !CUSTOMER_TEMPLATES.has(t));
 
 const ID = '01JDQ8ZK4R7M2N6P3T5V9WXY0B'; // ULID alphabet: no I, L, O, U
+const REF = 'ESC-7K2M9Q'; // the short reference people see
 const budgets = { L0: 'PT4H', L1: 'PT8H', L2: 'P1D', L3: 'P2D' };
 
 function policy(over: Record<string, unknown> = {}): Policy {
@@ -42,6 +43,7 @@ function policy(over: Record<string, unknown> = {}): Policy {
 function makeCase(over: Partial<CaseRecord> = {}): CaseRecord {
   return {
     id: ID,
+    reference: REF,
     status: 'OPEN',
     priority: 'P2',
     level: 'L0',
@@ -163,12 +165,16 @@ const render = (t: TemplateName, o?: Parameters<typeof inputFor>[1]) => renderEm
 const all = (e: { subject: string; text: string; html: string }) => [e.subject, e.text, e.html];
 
 describe('renderEmail', () => {
-  it.each(ALL)('%s renders a subject, a text part and an HTML part naming the case', (t) => {
+  it.each(ALL)('%s renders a subject, a text part and an HTML part naming the case by its short reference', (t) => {
     const e = render(t);
     for (const part of all(e)) {
       expect(part.length).toBeGreaterThan(0);
-      expect(part).toContain(ID);
+      expect(part).toContain(REF);
     }
+    // Customers never see the 26-character id; managers get it among the facts, for ops.
+    // (The survey links' fixture URLs carry the id; the text around them does not.)
+    if (CUSTOMER_TEMPLATES.has(t)) for (const part of all(e)) expect(part.replaceAll(/https:\/\/api\.example\.com\/\S+/g, '')).not.toContain(ID);
+    else expect(e.subject).not.toContain(ID);
     expect(e.html).toMatch(/^<!doctype html>/);
     expect(e.text).toContain(CUSTOMER_TEMPLATES.has(t) ? 'The Acme team' : 'Acme escalations');
     expect(e.html).toContain('Acme');
@@ -333,6 +339,18 @@ describe('customer templates', () => {
 });
 
 describe('internal templates', () => {
+  it('breach-warning sent after the case moved on: subject and body name the warned level, and say where it is now', () => {
+    // Prepare: the L1 warning (L1 from 06:00 to 09:00) drained once the case is at L2
+    const e = render('breach-warning', {
+      case: { level: 'L2', sla: { ...makeCase().sla, levelStartedAt: '2026-11-22T09:00:00.000Z', levelDueAt: '2026-11-23T09:00:00.000Z' } },
+      event: { data: { level: 'L1', startedAt: '2026-11-22T06:00:00.000Z', dueAt: '2026-11-22T09:00:00.000Z' } },
+    });
+    // Assess
+    expect(e.subject).toMatch(/^\[P2 L1\] Case .* has used 47% of its L1 time budget/);
+    expect(e.text).toContain('47% of the L1 time budget');
+    expect(e.text).toContain('Since then the case has moved on: it is now at');
+  });
+
   it('escalation-alert carries the summary, the customer, their history and the deadlines', () => {
     const e = render('escalation-alert');
     for (const part of [e.text, e.html]) {

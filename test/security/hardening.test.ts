@@ -1,5 +1,6 @@
 // The input hardening, one case each, over HTTP on the local stack: what is refused (and with which status and
 // field), what is accepted, and that a refusal changes nothing. The property-based sweep is fuzz.test.ts.
+import { loggedErrors } from '../support/logs.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toProblem } from '../../functions/commons/http.ts';
 import type { LocalStack } from '../../local/stack.ts';
@@ -221,6 +222,8 @@ describe('the one error mapper', () => {
     const err = Object.assign(new Error('Item size has exceeded the maximum allowed size'), { name: 'ValidationException' });
     expect(toProblem(err)).toMatchObject({ statusCode: 409 });
     expect(toProblem(Object.assign(new Error('Invalid KeyConditionExpression'), { name: 'ValidationException' })).statusCode).toBe(500);
+    // Each is an ERROR for ops (captured, not printed: test/support/logs.ts).
+    expect(loggedErrors().map((l) => l.message)).toEqual(['case item too large', 'unhandled error']);
   });
 
   it('maps a subclass of a domain error like its parent', async () => {
