@@ -38,9 +38,7 @@ export class CasesTable extends Construct {
         indexName,
         partitionKey: { name: keys.partitionKey, type: AttributeType.STRING },
         sortKey: { name: keys.sortKey, type: AttributeType.STRING },
-        ...(projection === 'KEYS_ONLY'
-          ? { projectionType: ProjectionType.KEYS_ONLY }
-          : { projectionType: ProjectionType.INCLUDE, nonKeyAttributes: projection }),
+        projectionType: projection === 'KEYS_ONLY' ? ProjectionType.KEYS_ONLY : ProjectionType.ALL,
       });
     }
     this.indexArns = Object.keys(CASE_INDEXES).map((name) => `${this.table.tableArn}/index/${name}`);

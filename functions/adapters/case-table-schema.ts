@@ -58,15 +58,11 @@ export const CASE_INDEXES = {
 } as const;
 export type CaseIndexName = keyof typeof CASE_INDEXES;
 
-/** The attributes the list indexes carry: the case as the API shows it (no history is on the case). */
-export const LIST_PROJECTION = [
-  'reference', 'priority', 'level', 'category', 'customer', 'subject', 'description', 'createdAt', 'updatedAt', 'version', 'sla',
-  'resolution', 'resolvedAt', 'closedAt', 'feedback', 'reopenCount', 'compensations', 'timer', 'stats', 'lastEventId',
-] as const;
-
-/** The non-key attributes an index carries (DynamoDB refuses an index's own keys here); the sparse index carries keys only. */
-export function projectionFor(index: CaseIndexName): string[] | 'KEYS_ONLY' {
-  if (index === 'needsAttention') return 'KEYS_ONLY';
-  const keys = new Set<string>([TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, CASE_INDEXES[index].partitionKey, CASE_INDEXES[index].sortKey]);
-  return [...LIST_PROJECTION, 'status', 'department'].filter((a) => !keys.has(a));
+/**
+ * What each index carries. The list indexes project the whole case item: it is the case's state and nothing else (its
+ * history is items of its own), and an INCLUDE list would meet the 100-attribute limit (DynamoDB Local: 20 per index).
+ * The sparse work list carries keys only.
+ */
+export function projectionFor(index: CaseIndexName): 'ALL' | 'KEYS_ONLY' {
+  return index === 'needsAttention' ? 'KEYS_ONLY' : 'ALL';
 }
