@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Policy } from '../functions/domain/policy.ts';
 import { loadPolicy, PolicyFileError } from '../lib/policy-file.ts';
-import { createLocalAuth, loadLocalClients, type LocalAuth } from './auth.ts';
+import { createLocalAuth, loadLocalClients, loadLocalUsers, type LocalAuth } from './auth.ts';
 import { startGateway, type Gateway } from './gateway.ts';
 import { LOCAL_REGION, localDefinition, readTemplate, type CfnTemplate, type HandlerRef } from './template.ts';
 import { startLocalStepFunctions, type LocalStepFunctions } from './stepfunctions/index.ts';
@@ -28,6 +28,8 @@ export interface LocalStackOptions {
   reconcileEveryMs?: number;
   throttle?: { rate: number; burst: number } | false;
   clientsPath?: string | undefined;
+  /** JSON file of extra local people for the console's sign-in: [{username, password, groups}]. */
+  usersPath?: string | undefined;
   log?: (line: string) => void;
 }
 
@@ -153,7 +155,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const gatewayPortProbe = createServer();
     ports.api = await listen(gatewayPortProbe, ports.api, 'the API', 'PORT');
     await new Promise((r) => gatewayPortProbe.close(r));
-    const auth = await createLocalAuth({ issuer: `http://127.0.0.1:${ports.api}`, dataDir, clients: loadLocalClients(opts.clientsPath) });
+    const auth = await createLocalAuth({ issuer: `http://127.0.0.1:${ports.api}`, dataDir, clients: loadLocalClients(opts.clientsPath), users: loadLocalUsers(opts.usersPath) });
     const gateway: Gateway = await startGateway({ port: ports.api, root: ROOT, auth, ready, log, ...(opts.throttle !== undefined ? { throttle: opts.throttle } : {}) });
     stops.push(() => gateway.stop());
 
