@@ -46,8 +46,23 @@ export const ListCasesQuery = z.strictObject({
   breached: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
   createdFrom: z.iso.datetime().optional().describe('cases created at or after this instant'),
   createdTo: z.iso.datetime().optional().describe('cases created before this instant'),
+  overdue: z.enum(['true', 'false']).transform((v) => v === 'true').optional().describe('past the close-by deadline while unresolved'),
+  atRisk: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional()
+    .describe('warned, breached, overdue, or past the warning share of the level\'s budget (75% when warnings are off)'),
+  sort: z
+    .enum(['newest', 'nextDeadline'])
+    .default('newest')
+    .describe('newest: every case, newest first; nextDeadline: open and paused cases, the deadline that falls first first (the ops queue)'),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(2048).optional(),
+}).superRefine((q, ctx) => {
+  // The queue index holds only open and paused cases, keyed by deadline: no creation-time range on it.
+  if (q.sort !== 'nextDeadline') return;
+  if (q.status && q.status !== 'OPEN' && q.status !== 'PAUSED') ctx.addIssue({ code: 'custom', path: ['status'], message: 'sort=nextDeadline lists OPEN and PAUSED cases only' });
+  for (const k of ['createdFrom', 'createdTo'] as const) if (q[k]) ctx.addIssue({ code: 'custom', path: [k], message: 'not with sort=nextDeadline' });
 });
 
 export const MetricsQuery = z.strictObject({
@@ -106,7 +121,7 @@ export const ROUTES: readonly RouteSpec[] = [
     path: '/cases',
     scope: SCOPES.read,
     handler: { file: 'functions/http/cases.ts', export: 'listCases' },
-    summary: 'List cases, newest first, filtered; follow nextCursor for the next page',
+    summary: 'List cases, newest first or (sort=nextDeadline) open cases by next deadline, filtered; follow nextCursor for the next page',
     query: ListCasesQuery,
     success: { status: 200, schema: CasePage, description: 'a page of cases' },
   },

@@ -47,7 +47,8 @@ export interface EscalatorFunctionProps {
 }
 
 export type TableAccess = 'read' | 'write' | 'readWrite';
-export type WorkflowAccess = 'start' | 'stop' | 'describe' | 'history' | 'list';
+/** `definition`: the state machine definition an execution runs (the console draws it). */
+export type WorkflowAccess = 'start' | 'stop' | 'describe' | 'history' | 'list' | 'definition';
 
 /** What a function needs to send email: the identity it sends as and the configuration set that records bounces. */
 export interface EmailSending {
@@ -156,6 +157,7 @@ export class EscalatorFunction extends NodejsFunction {
       ...(access.includes('stop') ? ['states:StopExecution'] : []),
       ...(access.includes('describe') ? ['states:DescribeExecution'] : []),
       ...(access.includes('history') ? ['states:GetExecutionHistory'] : []),
+      ...(access.includes('definition') ? ['states:DescribeStateMachineForExecution'] : []),
     ];
     if (onMachine.length) this.addToRolePolicy(new iam.PolicyStatement({ actions: onMachine, resources: [stateMachine.stateMachineArn] }));
     if (onExecutions.length) {

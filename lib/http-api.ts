@@ -61,7 +61,7 @@ export const ROUTE_NEEDS: Readonly<Record<string, RouteNeeds>> = {
   changePriority: CHANGE,
   getTimeline: READ,
   getCustomerHistory: READ,
-  getWorkflow: { table: 'read', workflow: ['describe', 'history'] },
+  getWorkflow: { table: 'read', workflow: ['describe', 'history', 'definition'] },
   getMetrics: { ...READ, throttle: { rateLimit: 5, burstLimit: 10 } },
   answerSurveyLink: { ...CHANGE, throttle: PUBLIC_THROTTLE },
   submitFeedback: { ...CHANGE, throttle: PUBLIC_THROTTLE },

@@ -165,7 +165,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       stepfunctions: `http://127.0.0.1:${ports.stepfunctions}`,
       ses: `http://127.0.0.1:${ports.ses}`,
     };
-    const localPolicy: Policy = { ...policy, notifications: { ...policy.notifications, publicBaseUrl: urls.api } };
+    const localPolicy: Policy = { ...policy, notifications: { ...policy.notifications, publicBaseUrl: urls.api, consoleUrl: `${urls.api}/console` } };
 
     // The handlers' environment: what a Lambda would get, with the SDK pointed at the stand-ins.
     Object.assign(process.env, {

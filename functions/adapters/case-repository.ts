@@ -5,14 +5,17 @@ import { ddb } from '../commons/clients/dynamodb.ts';
 import { tableName } from '../commons/config.ts';
 import { ValidationError } from '../domain/errors.ts';
 import type { CaseRecord, Level, Status } from '../domain/model.ts';
+import { getPolicy } from '../commons/config.ts';
+import { queueAttributes } from '../domain/queue.ts';
 import { CASE_INDEXES, type CaseIndexName } from './case-table-schema.ts';
 
 const caseKey = (id: string) => ({ pk: `CASE#${id}`, sk: 'CASE' });
-const BOOKKEEPING = ['pk', 'sk', 'kind', 'customerId', 'attention'] as const;
+const BOOKKEEPING = ['pk', 'sk', 'kind', 'customerId', 'attention', 'queue', 'dueAt', 'riskAt'] as const;
 
 function toItem(c: CaseRecord): Record<string, unknown> {
   const attention = c.timer.pending || c.outbox.length > 0 ? 'Y' : undefined;
-  return { ...caseKey(c.id), kind: 'CASE', customerId: c.customer.id, ...(attention ? { attention } : {}), ...c };
+  // queue/dueAt/riskAt: the ops queue's sparse index (open and paused cases by next deadline).
+  return { ...caseKey(c.id), kind: 'CASE', customerId: c.customer.id, ...(attention ? { attention } : {}), ...queueAttributes(c, getPolicy()), ...c };
 }
 
 function fromItem(item: Record<string, unknown>): CaseRecord {
@@ -41,6 +44,12 @@ export interface CaseQuery {
   cursor?: string | undefined;
   /** oldest first instead of newest first */
   ascending?: boolean;
+  /** `nextDeadline`: open and paused cases, the one whose deadline falls first first (the queue index). */
+  sort?: 'newest' | 'nextDeadline' | undefined;
+  overdue?: boolean | undefined;
+  /** Warned, breached, overdue or past the at-risk share of the level's budget at `now`. */
+  atRisk?: boolean | undefined;
+  now?: Date | undefined;
 }
 
 export interface CasePage {
@@ -205,6 +214,19 @@ export const caseRepository = {
     if (q.department && spec.partitionKey !== 'department') add('department', 'department', q.department);
     if (q.level) add('level', 'level', q.level);
     if (q.breached !== undefined) add('breached', 'sla.breached', q.breached);
+    if (q.overdue !== undefined) add('overdue', 'sla.overdue', q.overdue);
+    if (q.customerId && spec.partitionKey !== 'customerId') add('customerId', 'customer.id', q.customerId);
+    if (q.atRisk !== undefined) {
+      names['#riskAt'] = 'riskAt';
+      names['#sla'] = 'sla';
+      names['#warned'] = 'warned';
+      names['#breached'] = 'breached';
+      names['#overdue'] = 'overdue';
+      values[':riskNow'] = (q.now ?? new Date()).toISOString();
+      values[':riskTrue'] = true;
+      const risky = '(#sla.#warned = :riskTrue OR #sla.#breached = :riskTrue OR #sla.#overdue = :riskTrue OR #riskAt <= :riskNow)';
+      filters.push(q.atRisk ? risky : `NOT ${risky}`);
+    }
 
     const items: CaseRecord[] = [];
     let startKey = decodeCursor(q.cursor, index);
@@ -216,7 +238,7 @@ export const caseRepository = {
         KeyConditionExpression: keyCond,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
-        ScanIndexForward: q.ascending ?? false,
+        ScanIndexForward: q.ascending ?? index === 'byNextDeadline',
         Limit: Math.max(q.limit, 25),
         ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
         ...(startKey ? { ExclusiveStartKey: startKey } : {}),
@@ -227,7 +249,7 @@ export const caseRepository = {
         if (items.length === q.limit) {
           // Stop mid-page: the cursor is this item's index key, so the next page starts right after it.
           const last = item;
-          return { items, nextCursor: encodeCursor(index, { pk: last['pk'], sk: last['sk'], id: last['id'], [spec.partitionKey]: last[spec.partitionKey] }) };
+          return { items, nextCursor: encodeCursor(index, { pk: last['pk'], sk: last['sk'], [spec.sortKey]: last[spec.sortKey], [spec.partitionKey]: last[spec.partitionKey] }) };
         }
       }
       lastEvaluated = r.LastEvaluatedKey;
@@ -238,6 +260,7 @@ export const caseRepository = {
 };
 
 function pickIndex(q: CaseQuery): [CaseIndexName, string] {
+  if (q.sort === 'nextDeadline') return ['byNextDeadline', 'OPEN'];
   if (q.customerId) return ['byCustomer', q.customerId];
   if (q.department) return ['byDepartment', q.department];
   if (q.status) return ['byStatus', q.status];
@@ -266,7 +289,7 @@ function decodeCursor(cursor: string | undefined, index: CaseIndexName): Record<
   try {
     const { i, k } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { i?: unknown; k?: unknown };
     const spec = CASE_INDEXES[index];
-    const keys = ['pk', 'sk', 'id', spec.partitionKey];
+    const keys = ['pk', 'sk', spec.sortKey, spec.partitionKey];
     if (i === index && k && typeof k === 'object' && !Array.isArray(k)) {
       const key = k as Record<string, unknown>;
       if (Object.keys(key).length === new Set(keys).size && keys.every((n) => typeof key[n] === 'string')) return key;

@@ -9,6 +9,8 @@ export const CASE_INDEXES = {
   byStatus: { partitionKey: 'status', sortKey: 'id' },
   byCustomer: { partitionKey: 'customerId', sortKey: 'id' },
   byDepartment: { partitionKey: 'department', sortKey: 'id' },
+  /** Sparse: only OPEN and PAUSED cases, by their next deadline (functions/domain/queue.ts): the ops queue. */
+  byNextDeadline: { partitionKey: 'queue', sortKey: 'dueAt' },
   /** Sparse: only cases whose timer start is unconfirmed or whose outbox holds unsent email. */
   needsAttention: { partitionKey: 'attention', sortKey: 'id' },
 } as const;
@@ -25,5 +27,8 @@ export const LIST_PROJECTION = [
 export function projectionFor(index: CaseIndexName): string[] | 'KEYS_ONLY' {
   if (index === 'needsAttention') return 'KEYS_ONLY';
   const keys = new Set<string>([TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, CASE_INDEXES[index].partitionKey, CASE_INDEXES[index].sortKey]);
-  return [...LIST_PROJECTION, 'status', 'department'].filter((a) => !keys.has(a));
+  // The queue index also carries id (not one of its keys) and riskAt (its at-risk filter); the others are left as
+  // they are, since changing an index's projection rebuilds it.
+  const extra = index === 'byNextDeadline' ? ['id', 'riskAt'] : [];
+  return [...LIST_PROJECTION, 'status', 'department', ...extra].filter((a) => !keys.has(a));
 }

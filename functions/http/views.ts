@@ -11,6 +11,8 @@ import {
   TimelineEvent,
   type CaseRecord,
 } from '../domain/model.ts';
+import { getPolicy } from '../commons/config.ts';
+import { isAtRisk, nextDeadline } from '../domain/queue.ts';
 
 export const CaseView = z.object({
   id: z.string().describe('ULID: sorts by creation time'),
@@ -32,6 +34,11 @@ export const CaseView = z.object({
   feedback: Feedback.optional(),
   reopenCount: z.number().int(),
   compensations: z.array(Compensation),
+  nextDeadline: z
+    .object({ at: z.string(), kind: z.enum(['level', 'close-by']).describe('level: the level\'s budget runs out; close-by: the 30-day rule') })
+    .nullable()
+    .describe('the deadline that falls first while the case is open (paused: close-by only); null once resolved'),
+  atRisk: z.boolean().describe('open or paused and warned, breached, overdue or past the warning share of its level\'s budget'),
 });
 export type CaseView = z.infer<typeof CaseView>;
 
@@ -45,7 +52,7 @@ export const Problem = z.object({
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
 });
 
-export function toView(c: CaseRecord): CaseView {
+export function toView(c: CaseRecord, now = new Date()): CaseView {
   const { warned: _w, ...sla } = c.sla;
   return {
     id: c.id,
@@ -67,5 +74,7 @@ export function toView(c: CaseRecord): CaseView {
     ...(c.feedback ? { feedback: c.feedback } : {}),
     reopenCount: c.reopenCount,
     compensations: c.compensations,
+    nextDeadline: nextDeadline(c),
+    atRisk: isAtRisk(c, getPolicy(), now),
   };
 }
