@@ -41,6 +41,7 @@ export function scopesOfGroups(groups: readonly string[]): Scope[] {
 export const ListCasesQuery = z.strictObject({
   status: Status.optional(),
   level: Level.optional(),
+  priority: Priority.optional(),
   department: z.string().max(40).optional(),
   customerId: z.string().max(128).optional(),
   breached: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),

@@ -4,7 +4,7 @@ import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, t
 import { ddb } from '../commons/clients/dynamodb.ts';
 import { tableName } from '../commons/config.ts';
 import { ValidationError } from '../domain/errors.ts';
-import type { CaseRecord, Level, Status } from '../domain/model.ts';
+import type { CaseRecord, Level, Priority, Status } from '../domain/model.ts';
 import { getPolicy } from '../commons/config.ts';
 import { queueAttributes } from '../domain/queue.ts';
 import { CASE_INDEXES, type CaseIndexName } from './case-table-schema.ts';
@@ -35,6 +35,7 @@ export class StaleVersionError extends Error {
 export interface CaseQuery {
   status?: Status | undefined;
   level?: Level | undefined;
+  priority?: Priority | undefined;
   department?: string | undefined;
   customerId?: string | undefined;
   breached?: boolean | undefined;
@@ -213,6 +214,7 @@ export const caseRepository = {
     if (q.status && spec.partitionKey !== 'status') add('status', 'status', q.status);
     if (q.department && spec.partitionKey !== 'department') add('department', 'department', q.department);
     if (q.level) add('level', 'level', q.level);
+    if (q.priority) add('priority', 'priority', q.priority);
     if (q.breached !== undefined) add('breached', 'sla.breached', q.breached);
     if (q.overdue !== undefined) add('overdue', 'sla.overdue', q.overdue);
     if (q.customerId && spec.partitionKey !== 'customerId') add('customerId', 'customer.id', q.customerId);

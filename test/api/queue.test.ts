@@ -46,6 +46,7 @@ describe('GET /cases?sort=nextDeadline', () => {
   it('filters by customer, level, department and status on the queue index, and pages with a cursor', async () => {
     const r = await queue('&customerId=q-1&status=OPEN');
     expect(r.body.items.map((c: { priority: string }) => c.priority)).toEqual(['P2', 'P4']);
+    expect((await queue('&customerId=q-1&priority=P4&level=L0&department=support')).body.items.map((c: { priority: string }) => c.priority)).toEqual(['P4']);
     const first = await api.get('/cases?sort=nextDeadline&limit=1&status=OPEN');
     const second = await api.get(`/cases?sort=nextDeadline&limit=1&status=OPEN&cursor=${first.body.nextCursor}`);
     expect(second.status).toBe(200);
