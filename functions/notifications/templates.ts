@@ -190,10 +190,13 @@ function followUp(i: RenderInput): Draft {
 
 function internalDraft(i: RenderInput, title: string, blocks: Block[]): Draft {
   const c = i.case;
+  // Managers act from the ops console: the alert opens with a link to the case's page when the console is known.
+  const consoleUrl = i.policy.notifications.consoleUrl?.replace(/\/$/, '');
+  const open: Block[] = consoleUrl ? [{ kind: 'links', links: [{ label: 'Open the case in the ops console', href: `${consoleUrl}/cases/${c.id}` }] }] : [];
   return {
     subject: `[${c.priority} ${c.level}] ${title}: ${c.subject}`,
     title,
-    blocks,
+    blocks: [...open, ...blocks],
     signOff: [`${i.policy.notifications.companyName} escalations`],
   };
 }
