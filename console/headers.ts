@@ -14,13 +14,17 @@ export const CONSOLE_CSP = [
   "object-src 'none'",
 ].join('; ');
 
+/** Two years, subdomains included (HSTS; browsers ignore it over plain http, as on the local stack). */
+export const HSTS_MAX_AGE_SECONDS = 63_072_000;
+export const PERMISSIONS_POLICY = 'camera=(), microphone=(), geolocation=()';
+
 export const CONSOLE_SECURITY_HEADERS: Record<string, string> = {
   'content-security-policy': CONSOLE_CSP,
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
-  'strict-transport-security': 'max-age=63072000; includeSubDomains',
-  'permissions-policy': 'camera=(), microphone=(), geolocation=()',
+  'strict-transport-security': `max-age=${HSTS_MAX_AGE_SECONDS}; includeSubDomains`,
+  'permissions-policy': PERMISSIONS_POLICY,
 };
 
 /** What the console reads at start from `config.json`: where to sign in and where the API is. */
