@@ -3,7 +3,7 @@
 // The console's app client may ask for every scope; this trigger takes away those the groups do not give, so the
 // JWT authorizer then checks a person's token exactly as it checks a machine client's.
 import type { PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
-import { SCOPES, scopesOfGroups } from '../routes.ts';
+import { SCOPES, scopesOfGroups } from './scopes.ts';
 
 const API_SCOPES: readonly string[] = Object.values(SCOPES);
 

@@ -128,6 +128,7 @@ describe('the ops console', () => {
     expect(await page.locator('svg.graph .node.current').getAttribute('data-state')).toBe('WaitForNextDeadline');
     await expect.poll(() => page.locator('ol.history').textContent()).toContain('escalated; next wake-up at');
     await screenshot('case');
+    await page.locator('#workflow').screenshot({ path: join(SHOTS, 'workflow.png') });
     expect(await seriousViolations()).toEqual([]);
 
     // comment, then resolve, from the page
