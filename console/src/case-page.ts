@@ -51,23 +51,28 @@ export function casePage(main: HTMLElement, id: string, s: Session | undefined):
   );
 
   // ---- actions ----
+  /**
+   * Moves decided from what is on screen (escalate, transfer, priority) carry If-Match: if the timer escalated the case
+   * meanwhile, the person sees the new level instead of escalating twice. Everything else is applied to the case as
+   * it is (the API re-checks its status): a comment must not be lost because a warning was recorded a second earlier.
+   */
   const act = async (label: string, path: string, body: unknown) => {
     if (!current) return;
     message.className = 'message';
     message.textContent = `${label}…`;
+    const conditional = path === '/escalations' || path === '/priority';
     try {
-      // If-Match: the action applies to the version on screen, not to one changed meanwhile.
-      current = await post<CaseView>(`/cases/${id}${path}`, body, current.version);
+      current = await post<CaseView>(`/cases/${id}${path}`, body, conditional ? current.version : undefined);
       message.textContent = `${label}: done.`;
       render(current);
-      await refresh();
+      await refresh().catch(() => undefined); // the next poll catches up
       return true;
     } catch (e) {
+      await refresh().catch(() => undefined); // show the case as it is now, whatever went wrong
       message.className = 'message error';
-      if (e instanceof ApiError && e.status === 409 && /version|changed/i.test(e.message)) message.textContent = `${label}: the case changed meanwhile — it is refreshed now; check and try again.`;
+      if (e instanceof ApiError && e.status === 409 && /version|changed/i.test(e.message)) message.textContent = `${label}: the case changed meanwhile (now ${current?.status} at ${current?.level}) — check and try again.`;
       else if (e instanceof ApiError) message.textContent = `${label} refused: ${e.message}${e.problem.errors?.length ? ` (${e.problem.errors.map((x) => `${x.path}: ${x.message}`).join('; ')})` : ''}`;
       else message.textContent = `${label} failed: ${(e as Error).message}`;
-      await refresh();
       return false;
     }
   };
