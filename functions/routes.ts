@@ -32,7 +32,7 @@ export const ListCasesQuery = z.strictObject({
     .enum(['true', 'false'])
     .transform((v) => v === 'true')
     .optional()
-    .describe('warned, breached, overdue, or past the warning share of the level\'s budget (75% when warnings are off)'),
+    .describe('with sort=nextDeadline: warned, breached, overdue, or past the warning share of the level\'s budget (75% when warnings are off)'),
   sort: z
     .enum(['newest', 'nextDeadline'])
     .default('newest')
@@ -40,6 +40,8 @@ export const ListCasesQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(2048).optional(),
 }).superRefine((q, ctx) => {
+  // At risk is judged from the queue index's riskAt (when the case passes its warning share): only on that index.
+  if (q.atRisk !== undefined && q.sort !== 'nextDeadline') ctx.addIssue({ code: 'custom', path: ['atRisk'], message: 'atRisk needs sort=nextDeadline' });
   // The queue index holds only open and paused cases, keyed by deadline: no creation-time range on it.
   if (q.sort !== 'nextDeadline') return;
   if (q.status && q.status !== 'OPEN' && q.status !== 'PAUSED') ctx.addIssue({ code: 'custom', path: ['status'], message: 'sort=nextDeadline lists OPEN and PAUSED cases only' });

@@ -75,6 +75,7 @@ describe('GET /cases?sort=nextDeadline', () => {
   it('refuses what the queue index cannot answer', async () => {
     expect((await api.get('/cases?sort=nextDeadline&status=RESOLVED')).status).toBe(400);
     expect((await api.get('/cases?sort=nextDeadline&createdFrom=2026-01-01T00:00:00Z')).status).toBe(400);
+    expect((await api.get('/cases?atRisk=true')).status).toBe(400);
   });
 });
 
