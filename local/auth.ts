@@ -148,7 +148,8 @@ export async function createLocalAuth(opts: {
 
   /** RFC 6749 §4.1.3 + RFC 7636 §4.6: a code once, by the client and callback it was issued to, with its verifier. */
   const exchangeCode = async (authorization: string | undefined, form: URLSearchParams): Promise<TokenResponse> => {
-    if (authorization !== undefined || form.has('client_secret')) return oauthError(400, 'invalid_request', `${CONSOLE_CLIENT_ID} is a public client: send client_id, no secret`);
+    // RFC 6749 §5.2: a client that authenticates (an API client) may not use this grant; the console's client is public.
+    if (authorization !== undefined || form.has('client_secret')) return oauthError(400, 'unauthorized_client', `only the public client ${CONSOLE_CLIENT_ID} uses the authorization code`);
     if (form.get('client_id') !== CONSOLE_CLIENT_ID) return { ...oauthError(401, 'invalid_client', 'unknown client'), headers: {} };
     const code = form.get('code') ?? '';
     const grant = codes.get(code);
