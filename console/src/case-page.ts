@@ -11,8 +11,9 @@ import type { CaseView, CustomerHistory, TimelineEvent, Workflow } from './types
 import { workflowGraph } from './workflow-graph.ts';
 
 const EVERY_MS = 3_000;
-/** The timeline shows its newest events; older ones on request (the API returns the whole timeline today). */
+/** The timeline shows its newest events; older ones on request. */
 const TIMELINE_PAGE = 50;
+const MAX_TIMELINE_PAGES = 20;
 
 const PURPOSE: Record<NonNullable<Workflow['nextWakeUpPurpose']>, string> = {
   warning: 'pre-breach warning to the managers',
@@ -299,13 +300,29 @@ export function casePage(main: HTMLElement, id: string, s: Session | undefined):
     tickCountdowns(workflow);
   };
 
+  /**
+   * The timeline, oldest first, following `nextCursor` where the route pages (at most MAX_TIMELINE_PAGES pages: the page
+   * shows the newest events and a case with more history than that is read up to there).
+   */
+  const timelineEvents = async () => {
+    const events: TimelineEvent[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_TIMELINE_PAGES; page++) {
+      const p = await get<{ events: TimelineEvent[]; nextCursor?: string | null }>(`/cases/${id}/timeline${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`);
+      events.push(...p.events);
+      cursor = p.nextCursor ?? undefined;
+      if (!cursor) break;
+    }
+    return events;
+  };
+
   const refresh = async () => {
-    const [c, t, w] = await Promise.all([get<CaseView>(`/cases/${id}`), get<{ events: TimelineEvent[] }>(`/cases/${id}/timeline`), get<Workflow>(`/cases/${id}/workflow`)]);
+    const [c, events, w] = await Promise.all([get<CaseView>(`/cases/${id}`), timelineEvents(), get<Workflow>(`/cases/${id}/workflow`)]);
     const moved = current && (current.level !== c.level || current.status !== c.status);
     current = c;
     renderWorkflow(w);
     render(c);
-    renderTimeline(t.events);
+    renderTimeline(events);
     if (moved) announce(`The case is now ${c.status} at ${c.level}.`);
   };
 
