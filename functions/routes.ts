@@ -201,6 +201,25 @@ export const ROUTES: readonly RouteSpec[] = [
     success: { status: 200, description: 'the figures for the window' },
   },
   {
+    operationId: 'getQueueCounts',
+    method: 'GET',
+    path: '/queue',
+    scope: SCOPES.read,
+    handler: { file: 'functions/http/queue.ts', export: 'getQueueCounts' },
+    summary: 'The ops queue\'s counts: open and paused cases by level, department and status (from the queue index)',
+    success: {
+      status: 200,
+      description: 'the counts',
+      schema: z.object({
+        total: z.number().int(),
+        byLevel: z.record(z.string(), z.number().int()),
+        byDepartment: z.record(z.string(), z.number().int()),
+        byStatus: z.record(z.string(), z.number().int()),
+        asOf: z.string(),
+      }),
+    },
+  },
+  {
     operationId: 'answerSurveyLink',
     method: 'GET',
     path: '/feedback/{token}',

@@ -1,5 +1,5 @@
 // Infrastructure (stateless): the ops console on AWS — its built files in a private S3 bucket, served by CloudFront
-// over HTTPS with the console's security headers, and the API behind the same distribution (/cases*, /metrics*) so
+// over HTTPS with the console's security headers, and the API behind the same distribution (/cases*, /queue, …) so
 // the console calls it on its own origin: no CORS to configure, and its CSP stays `connect-src 'self'`.
 import { execFileSync } from 'node:child_process';
 import { cpSync } from 'node:fs';
@@ -37,7 +37,7 @@ import { acknowledge, acknowledgeWildcardResource } from './nag.ts';
 import { REPO_ROOT } from './paths.ts';
 
 /** API paths the distribution passes to API Gateway (everything the console calls). */
-export const API_PATH_PATTERNS = ['/cases*', '/metrics*'] as const;
+export const API_PATH_PATTERNS = ['/cases*', '/metrics*', '/queue'] as const;
 
 /**
  * A page of the single-page app (/console/cases/{id}, /console/callback) is answered with index.html; files keep

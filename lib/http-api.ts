@@ -63,6 +63,7 @@ export const ROUTE_NEEDS: Readonly<Record<string, RouteNeeds>> = {
   getCustomerHistory: READ,
   getWorkflow: { table: 'read', workflow: ['describe', 'history', 'definition'] },
   getMetrics: { ...READ, throttle: { rateLimit: 5, burstLimit: 10 } },
+  getQueueCounts: READ,
   answerSurveyLink: { ...CHANGE, throttle: PUBLIC_THROTTLE },
   submitFeedback: { ...CHANGE, throttle: PUBLIC_THROTTLE },
   getOpenApi: { throttle: PUBLIC_THROTTLE },

@@ -184,6 +184,36 @@ export const caseRepository = {
   },
 
   /**
+   * Open and paused cases counted by level and department, from the queue index with only those attributes read
+   * (a Query, never a Scan; it reads every open case's index entry, so it costs what the queue holds, not the table).
+   */
+  async openCounts(): Promise<{ total: number; byLevel: Record<string, number>; byDepartment: Record<string, number>; byStatus: Record<string, number> }> {
+    const out = { total: 0, byLevel: {} as Record<string, number>, byDepartment: {} as Record<string, number>, byStatus: {} as Record<string, number> };
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const r = await ddb.send(
+        new QueryCommand({
+          TableName: tableName(),
+          IndexName: 'byNextDeadline',
+          KeyConditionExpression: '#q = :open',
+          ProjectionExpression: '#l, #d, #s',
+          ExpressionAttributeNames: { '#q': 'queue', '#l': 'level', '#d': 'department', '#s': 'status' },
+          ExpressionAttributeValues: { ':open': 'OPEN' },
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of r.Items ?? []) {
+        out.total++;
+        for (const [bucket, key] of [[out.byLevel, item['level']], [out.byDepartment, item['department']], [out.byStatus, item['status']]] as const) {
+          bucket[String(key)] = (bucket[String(key)] ?? 0) + 1;
+        }
+      }
+      startKey = r.LastEvaluatedKey;
+    } while (startKey);
+    return out;
+  },
+
+  /**
    * One page of cases, newest first, from the most selective index the filters allow (never a Scan); the
    * remaining filters apply to that index. A page may hold fewer than `limit` items only when it is the last.
    */

@@ -72,6 +72,17 @@ describe('GET /cases?sort=nextDeadline', () => {
     expect((await queue('&overdue=true')).body.items).toEqual([]);
   });
 
+  it('counts open and paused cases by level, department and status (GET /queue)', async () => {
+    const listed = (await queue()).body.items as { level: string; department: string; status: string }[];
+    const r = await api.get('/queue');
+    expect(r.status).toBe(200);
+    expect(r.body.total).toBe(listed.length);
+    expect(r.body.byLevel).toEqual({ L0: listed.filter((c) => c.level === 'L0').length, L1: listed.filter((c) => c.level === 'L1').length, L2: listed.filter((c) => c.level === 'L2').length, L3: listed.filter((c) => c.level === 'L3').length });
+    expect(r.body.byStatus).toEqual({ OPEN: listed.filter((c) => c.status === 'OPEN').length, PAUSED: 1 });
+    expect(r.body.byDepartment).toEqual({ support: listed.length });
+    expect((await api.get('/queue', { token: await api.token('cases/write') })).status).toBe(403);
+  });
+
   it('refuses what the queue index cannot answer', async () => {
     expect((await api.get('/cases?sort=nextDeadline&status=RESOLVED')).status).toBe(400);
     expect((await api.get('/cases?sort=nextDeadline&createdFrom=2026-01-01T00:00:00Z')).status).toBe(400);
@@ -107,9 +118,12 @@ describe('GET /cases/{id}/workflow for the console', () => {
       const r = await api.get(`/cases/${c.body.id}/workflow`);
       return r.body.history.some((h: { applied?: { type: string }[] }) => h.applied?.some((e) => e.type === 'escalated')) ? r : undefined;
     }, 20_000);
-    const wakes = w.body.history.filter((h: { type: string }) => h.type === 'TaskStateExited');
-    expect(wakes[0].meaning).toMatch(/^sla\.warning; next wake-up at /);
-    expect(wakes[1].meaning).toMatch(/^escalated; next wake-up at /);
-    expect(wakes[1].applied.map((e: { summary: string }) => e.summary)).toEqual([expect.stringContaining('escalated automatically from L0 to L1')]);
+    type Wake = { meaning: string; applied: { type: string; summary: string }[] };
+    const wakes = w.body.history.filter((h: { type: string }) => h.type === 'TaskStateExited') as Wake[];
+    // On time, the first wake-up warns and the second escalates; a late one applies both at once, in order.
+    expect(wakes[0]!.applied[0]!.type).toBe('sla.warning');
+    const escalating = wakes.find((x) => x.applied.some((e) => e.type === 'escalated'))!;
+    expect(escalating.meaning).toMatch(new RegExp(`^${escalating.applied.map((e) => e.type.replace('.', '\\.')).join(', ')}; next wake-up at `));
+    expect(escalating.applied.find((e) => e.type === 'escalated')!.summary).toContain('escalated automatically from L0 to L1');
   });
 });
