@@ -231,7 +231,7 @@ export const caseRepository = {
       keyCond += ' AND #id BETWEEN :from AND :to';
     }
     const filters: string[] = [];
-    const add = (attr: string, path: string, value: unknown) => {
+    const add = (path: string, value: unknown) => {
       const n = `#f${filters.length}`;
       const parts = path.split('.').map((p, i) => {
         names[`${n}_${i}`] = p;
@@ -239,23 +239,18 @@ export const caseRepository = {
       });
       values[`:f${filters.length}`] = value;
       filters.push(`${parts.join('.')} = :f${filters.length}`);
-      void attr;
     };
-    if (q.status && spec.partitionKey !== 'status') add('status', 'status', q.status);
-    if (q.department && spec.partitionKey !== 'department') add('department', 'department', q.department);
-    if (q.level) add('level', 'level', q.level);
-    if (q.priority) add('priority', 'priority', q.priority);
-    if (q.breached !== undefined) add('breached', 'sla.breached', q.breached);
-    if (q.overdue !== undefined) add('overdue', 'sla.overdue', q.overdue);
-    if (q.customerId && spec.partitionKey !== 'customerId') add('customerId', 'customer.id', q.customerId);
+    if (q.status && spec.partitionKey !== 'status') add('status', q.status);
+    if (q.department && spec.partitionKey !== 'department') add('department', q.department);
+    if (q.level) add('level', q.level);
+    if (q.priority) add('priority', q.priority);
+    if (q.breached !== undefined) add('sla.breached', q.breached);
+    if (q.overdue !== undefined) add('sla.overdue', q.overdue);
+    if (q.customerId && spec.partitionKey !== 'customerId') add('customer.id', q.customerId);
     if (q.atRisk !== undefined) {
-      names['#riskAt'] = 'riskAt';
-      names['#sla'] = 'sla';
-      names['#warned'] = 'warned';
-      names['#breached'] = 'breached';
-      names['#overdue'] = 'overdue';
-      values[':riskNow'] = (q.now ?? new Date()).toISOString();
-      values[':riskTrue'] = true;
+      // Warned, breached or overdue, or past the at-risk share of its level's budget (riskAt, on the queue index).
+      Object.assign(names, { '#riskAt': 'riskAt', '#sla': 'sla', '#warned': 'warned', '#breached': 'breached', '#overdue': 'overdue' });
+      Object.assign(values, { ':riskNow': (q.now ?? new Date()).toISOString(), ':riskTrue': true });
       const risky = '(#sla.#warned = :riskTrue OR #sla.#breached = :riskTrue OR #sla.#overdue = :riskTrue OR #riskAt <= :riskNow)';
       filters.push(q.atRisk ? risky : `NOT ${risky}`);
     }
