@@ -2,12 +2,13 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { startLocalStack, StartupError, DEFAULT_PORTS, ROOT } from '../local/stack.ts';
+import { ensureConsoleBuilt } from '../console/build.ts';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 
 const usage = `usage: npm start [-- --in-memory] [--data-dir DIR] [--policy FILE]
   env: PORT (API, ${DEFAULT_PORTS.api}), DYNAMODB_PORT (${DEFAULT_PORTS.dynamodb}), SFN_PORT (${DEFAULT_PORTS.stepfunctions}), SES_PORT (${DEFAULT_PORTS.ses}),
-       ESCALATOR_POLICY, ESCALATOR_DATA_DIR (.escalator), ESCALATOR_LOCAL_CLIENTS, ESCALATOR_RECONCILE_MS, LOG_LEVEL`;
+       ESCALATOR_POLICY, ESCALATOR_DATA_DIR (.escalator), ESCALATOR_LOCAL_CLIENTS, ESCALATOR_LOCAL_USERS, ESCALATOR_RECONCILE_MS, LOG_LEVEL`;
 
 function port(name: string, fallback: number): number {
   const v = process.env[name];
@@ -38,6 +39,8 @@ async function main() {
   const dataDir = args['in-memory'] ? undefined : resolve(args['data-dir'] ?? process.env['ESCALATOR_DATA_DIR'] ?? '.escalator');
   const policyPath = resolve(args.policy ?? process.env['ESCALATOR_POLICY'] ?? resolve(ROOT, 'policies/default.json'));
   const started = Date.now();
+  // The ops console is served at /console/; build it when missing or stale (a second or two).
+  await ensureConsoleBuilt((line) => console.error(line));
   const stack = await startLocalStack({
     dataDir,
     policyPath,
@@ -49,6 +52,7 @@ async function main() {
     },
     templatePath: process.env['ESCALATOR_TEMPLATE'],
     clientsPath: process.env['ESCALATOR_LOCAL_CLIENTS'],
+    usersPath: process.env['ESCALATOR_LOCAL_USERS'],
     reconcileEveryMs: port('ESCALATOR_RECONCILE_MS', 5_000),
     log: (line) => console.error(line),
   });
@@ -58,6 +62,7 @@ async function main() {
   DynamoDB        ${urls.dynamodb}   (table escalator-cases)
   Step Functions  ${urls.stepfunctions}   (state machine ${stack.stateMachineArn})
   SES             ${urls.ses}   (every email sent: open it in a browser; JSON at ${urls.ses}/store)
+  Ops console     ${urls.api}/console/   (sign in as ops / ops-local-password; local only)
   Local client    escalator-local / escalator-local-secret (all scopes; local only)
 Press Ctrl-C to stop.`);
 

@@ -18,27 +18,40 @@ import {
 } from './domain/operations.ts';
 import { CasePage, CaseView, FeedbackReceived, MetricsView, OpenApiDocumentView, Timeline, WorkflowView } from './http/views.ts';
 
-export const SCOPES = {
-  read: 'cases/read',
-  write: 'cases/write',
-  manage: 'cases/manage',
-} as const;
-export type Scope = (typeof SCOPES)[keyof typeof SCOPES];
+// The scopes and the group → scope map live in their own small module (the sign-in trigger bundles only it).
+import { SCOPES, type Scope } from './auth/scopes.ts';
+export { GROUP_SCOPES, SCOPES, scopesOfGroups, type Scope, type UserGroup } from './auth/scopes.ts';
 
 export const ListCasesQuery = z.strictObject({
   reference: z.string().regex(CASE_REFERENCE_PATTERN, 'a case reference such as ESC-7K2M9Q').optional().describe('the case with this short reference (at most one)'),
   status: Status.optional(),
   level: Level.optional(),
+  priority: Priority.optional(),
   department: z.string().max(40).optional(),
   customerId: z.string().max(128).optional(),
   breached: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
   createdFrom: z.iso.datetime({ offset: true }).optional().describe('cases created at or after this instant'),
   createdTo: z.iso.datetime({ offset: true }).optional().describe('cases created before this instant'),
+  overdue: z.enum(['true', 'false']).transform((v) => v === 'true').optional().describe('past the close-by deadline while unresolved'),
+  atRisk: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional()
+    .describe('with sort=nextDeadline: warned, breached, overdue, or past the warning share of the level\'s budget (75% when warnings are off)'),
+  sort: z
+    .enum(['newest', 'nextDeadline'])
+    .default('newest')
+    .describe('newest: every case, newest first; nextDeadline: open and paused cases, the deadline that falls first first (the ops queue)'),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(2048).optional(),
-}).refine((q) => !(q.createdFrom && q.createdTo) || Date.parse(q.createdFrom) <= Date.parse(q.createdTo), {
-  path: ['createdFrom'],
-  message: 'must not be after createdTo',
+}).superRefine((q, ctx) => {
+  if (q.createdFrom && q.createdTo && Date.parse(q.createdFrom) > Date.parse(q.createdTo)) ctx.addIssue({ code: 'custom', path: ['createdFrom'], message: 'must not be after createdTo' });
+  // At risk is judged from the queue index's riskAt (when the case passes its warning share): only on that index.
+  if (q.atRisk !== undefined && q.sort !== 'nextDeadline') ctx.addIssue({ code: 'custom', path: ['atRisk'], message: 'atRisk needs sort=nextDeadline' });
+  // The queue index holds only open and paused cases, keyed by deadline: no creation-time range on it.
+  if (q.sort !== 'nextDeadline') return;
+  if (q.status && q.status !== 'OPEN' && q.status !== 'PAUSED') ctx.addIssue({ code: 'custom', path: ['status'], message: 'sort=nextDeadline lists OPEN and PAUSED cases only' });
+  for (const k of ['createdFrom', 'createdTo'] as const) if (q[k]) ctx.addIssue({ code: 'custom', path: [k], message: 'not with sort=nextDeadline' });
 });
 
 export const MetricsQuery = z.strictObject({
@@ -55,7 +68,8 @@ export const FeedbackQuery = z.strictObject({ rating: z.coerce.number().int().mi
 
 /** What a route's function may touch in the table and the workflow (lib/escalator-function.ts turns them into grants). */
 export type TableAccess = 'read' | 'write' | 'readWrite';
-export type WorkflowAccess = 'start' | 'stop' | 'describe' | 'history' | 'list';
+/** `definition`: the state machine definition an execution runs (the console draws it). */
+export type WorkflowAccess = 'start' | 'stop' | 'describe' | 'history' | 'list' | 'definition';
 
 export interface Throttle {
   readonly rateLimit: number;
@@ -205,7 +219,7 @@ export const ROUTES: readonly RouteSpec[] = [
     path: '/cases',
     scope: SCOPES.read,
     handler: { file: 'functions/http/cases.ts', export: 'listCases' },
-    summary: 'List cases, newest first, filtered; follow nextCursor for the next page',
+    summary: 'List cases, newest first or (sort=nextDeadline) open cases by next deadline, filtered; follow nextCursor for the next page',
     description: 'Read from the most selective index the filters allow (never a scan). createdFrom and createdTo bound the creation time; createdFrom after createdTo is a 400.',
     tag: 'cases',
     query: ListCasesQuery,
@@ -285,7 +299,7 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   {
     operationId: 'getWorkflow',
-    needs: { table: 'read', workflow: ['describe', 'history'] },
+    needs: { table: 'read', workflow: ['describe', 'history', 'definition'] },
     method: 'GET',
     path: '/cases/{id}/workflow',
     scope: SCOPES.read,
@@ -307,6 +321,27 @@ export const ROUTES: readonly RouteSpec[] = [
     tag: 'insight',
     query: MetricsQuery,
     success: { status: 200, schema: MetricsView, description: 'the figures for the window' },
+  },
+  {
+    operationId: 'getQueueCounts',
+    needs: READ,
+    tag: 'insight',
+    method: 'GET',
+    path: '/queue',
+    scope: SCOPES.read,
+    handler: { file: 'functions/http/queue.ts', export: 'getQueueCounts' },
+    summary: 'The ops queue\'s counts: open and paused cases by level, department and status (from the queue index)',
+    success: {
+      status: 200,
+      description: 'the counts',
+      schema: z.object({
+        total: z.number().int(),
+        byLevel: z.record(z.string(), z.number().int()),
+        byDepartment: z.record(z.string(), z.number().int()),
+        byStatus: z.record(z.string(), z.number().int()),
+        asOf: z.string(),
+      }),
+    },
   },
   {
     operationId: 'answerSurveyLink',

@@ -1,10 +1,15 @@
-// Infrastructure (stateful): who may call the API. A Cognito user pool with no users at all, only machine clients
-// that get access tokens with the client-credentials grant; the resource server `cases` defines the scopes the
-// route table asks for (cases/read, cases/write, cases/manage).
+// Infrastructure (stateful): who may call the API. A Cognito user pool with machine clients that get access tokens
+// with the client-credentials grant, and people (the ops console) who sign in through the hosted UI with the
+// authorization code + PKCE; the resource server `cases` defines the scopes the route table asks for (cases/read,
+// cases/write, cases/manage), and a person's user groups decide which of them their token carries.
 import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
   AccountRecovery,
+  CfnUserPoolGroup,
   type CfnUserPool,
+  type CfnUserPoolClient,
+  LambdaVersion,
+  UserPoolOperation,
   FeaturePlan,
   Mfa,
   OAuthScope,
@@ -15,7 +20,8 @@ import {
   UserPoolResourceServer,
 } from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
-import { SCOPES, type Scope } from '../functions/routes.ts';
+import { GROUP_SCOPES, SCOPES, type Scope } from '../functions/routes.ts';
+import { EscalatorFunction } from './escalator-function.ts';
 import { acknowledge } from './nag.ts';
 
 export const RESOURCE_SERVER_ID = 'cases';
@@ -24,6 +30,8 @@ export const USER_POOL_LOGICAL_ID = 'EscalatorUserPool';
 export interface AuthProps {
   /** Hosted domain prefix (globally unique per region); default `<stack name>-<account id>`, lower case. */
   readonly domainPrefix?: string | undefined;
+  /** Inlined into the pre-token trigger's bundle, as into every function. */
+  readonly policyDocument: unknown;
 }
 
 export class Auth extends Construct {
@@ -34,19 +42,24 @@ export class Auth extends Construct {
   readonly integrationClient: UserPoolClient;
   /** Read + write + manage: approvals and closing. */
   readonly managerClient: UserPoolClient;
+  /** The ops console: a public client (no secret), authorization code + PKCE through the hosted UI. */
+  readonly consoleClient: UserPoolClient;
+  /** The hosted UI's sign-in and sign-out endpoints. */
+  readonly authorizeUrl: string;
+  readonly logoutUrl: string;
   /** Where clients exchange id + secret for an access token (client_credentials). */
   readonly tokenUrl: string;
   /** The JWT issuer API Gateway checks. */
   readonly issuerUrl: string;
 
-  constructor(scope: Construct, id: string, props: AuthProps = {}) {
+  constructor(scope: Construct, id: string, props: AuthProps) {
     super(scope, id);
     const stack = Stack.of(this);
 
     this.userPool = new UserPool(this, 'UserPool', {
       selfSignUpEnabled: false,
       signInAliases: { username: true },
-      // No human users sign in; the settings below are what a human user would get if one were ever added.
+      // People sign in to the ops console: an administrator creates them (no self sign-up), TOTP is required.
       mfa: Mfa.REQUIRED,
       mfaSecondFactor: { otp: true, sms: false },
       passwordPolicy: { minLength: 14, requireLowercase: true, requireUppercase: true, requireDigits: true, requireSymbols: true },
@@ -56,11 +69,11 @@ export class Auth extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     (this.userPool.node.defaultChild as CfnUserPool).overrideLogicalId(USER_POOL_LOGICAL_ID);
-    // Threat protection (advanced security) needs the Plus plan and watches user sign-ins; this pool has none.
+    // Threat protection (advanced security) needs the Plus plan, priced per monthly active user.
     acknowledge(
       this.userPool,
       'AwsSolutions-COG8',
-      'machine-to-machine only (client-credentials grant, no users, self sign-up off): the Plus plan\'s threat protection guards user sign-ins, which this pool never has',
+      'the only people are ops staff created by an administrator (self sign-up off) who must use TOTP MFA and a 14-character password; the Plus plan\'s threat protection is left to operators who want it (featurePlan PLUS)',
     );
 
     const scopes = {
@@ -92,9 +105,53 @@ export class Auth extends Construct {
     this.integrationClient = client('IntegrationClient', [SCOPES.read, SCOPES.write]);
     this.managerClient = client('ManagerClient', [SCOPES.read, SCOPES.write, SCOPES.manage]);
 
+    // The console's client may ask for every scope; the pre-token trigger then removes what the person's groups do
+    // not grant. Its callback is set once the console's address is known (allowConsoleAt).
+    this.consoleClient = this.userPool.addClient('ConsoleClient', {
+      generateSecret: false,
+      authFlows: {},
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        scopes: [SCOPES.read, SCOPES.write, SCOPES.manage].map(oauth),
+        callbackUrls: ['https://console.invalid/console/callback'],
+        logoutUrls: ['https://console.invalid/console/'],
+      },
+      accessTokenValidity: Duration.hours(1),
+      idTokenValidity: Duration.hours(1),
+      refreshTokenValidity: Duration.hours(12),
+      enableTokenRevocation: true,
+      preventUserExistenceErrors: true,
+    });
+    for (const group of Object.keys(GROUP_SCOPES) as (keyof typeof GROUP_SCOPES)[]) {
+      new CfnUserPoolGroup(this, `Group-${group}`, {
+        userPoolId: this.userPool.userPoolId,
+        groupName: group,
+        description: `console users holding ${GROUP_SCOPES[group].join(', ')}`,
+      });
+    }
+    const preToken = new EscalatorFunction(this, 'PreTokenGeneration', {
+      handler: { file: 'functions/auth/pre-token.ts', export: 'handler' },
+      description: 'Cognito pre-token generation: a person\'s access token gets only the scopes of their groups',
+      policyDocument: props.policyDocument,
+      invocation: { kind: 'sync', caller: 'Cognito (pre-token generation trigger)' },
+      timeout: Duration.seconds(5),
+      memorySize: 256,
+    });
+    // Version 2 of the event is the one that may change an access token's scopes (Essentials plan and up).
+    this.userPool.addTrigger(UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG, preToken, LambdaVersion.V2_0);
+
     const domainPrefix = props.domainPrefix ?? `${stack.stackName.toLowerCase().replace(/[^a-z0-9-]/g, '-')}-${Aws.ACCOUNT_ID}`;
     this.domain = this.userPool.addDomain('Domain', { cognitoDomain: { domainPrefix } });
     this.tokenUrl = `${this.domain.baseUrl()}/oauth2/token`;
+    this.authorizeUrl = `${this.domain.baseUrl()}/oauth2/authorize`;
+    this.logoutUrl = `${this.domain.baseUrl()}/logout`;
     this.issuerUrl = `https://cognito-idp.${stack.region}.amazonaws.com/${this.userPool.userPoolId}`;
+  }
+
+  /** The console's origin (https://…): the only callback and sign-out address the console's client accepts. */
+  allowConsoleAt(origin: string): void {
+    const cfn = this.consoleClient.node.defaultChild as CfnUserPoolClient;
+    cfn.callbackUrLs = [`${origin}/console/callback`];
+    cfn.logoutUrLs = [`${origin}/console/`];
   }
 }

@@ -158,6 +158,7 @@ export class EscalatorFunction extends NodejsFunction {
       ...(access.includes('stop') ? ['states:StopExecution'] : []),
       ...(access.includes('describe') ? ['states:DescribeExecution'] : []),
       ...(access.includes('history') ? ['states:GetExecutionHistory'] : []),
+      ...(access.includes('definition') ? ['states:DescribeStateMachineForExecution'] : []),
     ];
     if (onMachine.length) this.addToRolePolicy(new iam.PolicyStatement({ actions: onMachine, resources: [stateMachine.stateMachineArn] }));
     if (onExecutions.length) {

@@ -5,6 +5,7 @@ import type { Construct } from 'constructs';
 import type { Policy } from '../functions/domain/policy.ts';
 import { Auth } from './auth.ts';
 import { CasesTable } from './cases-table.ts';
+import { ConsoleHosting } from './console-hosting.ts';
 import { EscalationWorkflow } from './escalation-workflow.ts';
 import { EscalatorApi } from './http-api.ts';
 import { Notifications } from './notifications.ts';
@@ -33,13 +34,14 @@ export class EscalatorStack extends Stack {
   readonly api: EscalatorApi;
   readonly reconciler: Reconciler;
   readonly effects: StreamEffects;
+  readonly console: ConsoleHosting;
 
   constructor(scope: Construct, id: string, props: EscalatorStackProps) {
     super(scope, id, props);
     const { policy, policyDocument } = props;
 
     this.cases = new CasesTable(this, 'Cases');
-    this.auth = new Auth(this, 'Auth', { domainPrefix: props.cognitoDomainPrefix });
+    this.auth = new Auth(this, 'Auth', { domainPrefix: props.cognitoDomainPrefix, policyDocument });
 
     this.ops = new Ops(this, 'Ops', { alarmEmail: props.alarmEmail });
     this.notifications = new Notifications(this, 'Notifications', {
@@ -60,10 +62,13 @@ export class EscalatorStack extends Stack {
     this.api = new EscalatorApi(this, 'Api', { ...shared, stateMachine: this.workflow.stateMachine, auth: this.auth });
     this.reconciler = new Reconciler(this, 'Reconciler', { ...shared, stateMachine: this.workflow.stateMachine });
     this.effects = new StreamEffects(this, 'StreamEffects', { ...shared, stateMachine: this.workflow.stateMachine });
+    this.console = new ConsoleHosting(this, 'Console', { api: this.api, auth: this.auth });
 
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
     output('ApiUrl', this.api.url, 'Base URL of the API (set the policy\'s notifications.publicBaseUrl to it)');
     output('TokenUrl', this.auth.tokenUrl, 'OAuth2 token endpoint (client_credentials)');
+    output('ConsoleUrl', `${this.console.origin}/console/`, 'The ops console (set the policy\'s notifications.consoleUrl to it, without the final /, for links in manager emails)');
+    output('ConsoleClientId', this.auth.consoleClient.userPoolClientId, 'The console\'s app client (hosted UI, authorization code + PKCE)');
     output('IntegrationClientId', this.auth.integrationClient.userPoolClientId, 'App client with cases/read cases/write');
     output('ManagerClientId', this.auth.managerClient.userPoolClientId, 'App client with cases/read cases/write cases/manage');
     output('UserPoolId', this.auth.userPool.userPoolId, 'Cognito user pool (client secrets: aws cognito-idp describe-user-pool-client)');

@@ -86,7 +86,8 @@ export class EscalatorApi extends Construct {
 
     const authorizer = new HttpJwtAuthorizer('CognitoJwt', props.auth.issuerUrl, {
       // Cognito access tokens carry no `aud`; API Gateway then matches `client_id` against this list.
-      jwtAudience: [props.auth.integrationClient.userPoolClientId, props.auth.managerClient.userPoolClientId],
+      // The console's client too: a person's token is checked like a machine client's (issuer, client, scope).
+      jwtAudience: [props.auth.integrationClient.userPoolClientId, props.auth.managerClient.userPoolClientId, props.auth.consoleClient.userPoolClientId],
       identitySource: ['$request.header.Authorization'],
     });
 

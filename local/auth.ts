@@ -1,11 +1,13 @@
-// Local stack: the OAuth2 client-credentials grant Cognito serves on AWS, and the checks API Gateway's JWT
-// authorizer makes (signature, issuer, expiry, audience = a known client, scope), with the `jose` library.
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+// Local stack: the OAuth2 grants Cognito serves on AWS — client credentials for API clients, and for people (the ops
+// console) the hosted UI's authorization code with PKCE — and the checks API Gateway's JWT authorizer makes
+// (signature, issuer, expiry, audience = a known client, scope), with the `jose` library.
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK, type JWTPayload, type CryptoKey } from 'jose';
 import { z } from 'zod';
-import { SCOPES } from '../functions/routes.ts';
+import { GROUP_SCOPES, SCOPES, scopesOfGroups } from '../functions/routes.ts';
+import { loginPage } from './login-page.ts';
 
 export const ALL_SCOPES = Object.values(SCOPES);
 
@@ -19,6 +21,31 @@ export type LocalClient = z.infer<typeof LocalClient>;
 
 /** Local only, never deployed: holds every scope so a developer can try everything. */
 export const DEFAULT_CLIENT: LocalClient = { clientId: 'escalator-local', clientSecret: 'escalator-local-secret', scopes: [...ALL_SCOPES] };
+
+export const LocalUser = z.strictObject({
+  username: z.string().regex(/^[A-Za-z0-9._@-]{1,128}$/, '1–128 letters, digits, . _ @ or -'),
+  password: z.string().min(8).max(256),
+  groups: z.array(z.enum(Object.keys(GROUP_SCOPES) as [string, ...string[]])).min(1),
+});
+export type LocalUser = z.infer<typeof LocalUser>;
+
+/** Local only, never deployed: a person in the managers group, so every scope and every console action. */
+export const DEFAULT_USER: LocalUser = { username: 'ops', password: 'ops-local-password', groups: ['escalator-managers'] };
+
+/**
+ * The console's app client: public (a browser keeps no secret), so it must prove each code with PKCE (S256), and
+ * codes are sent only to the console's own callback on the issuer's origin, as the Cognito app client allows.
+ */
+export const CONSOLE_CLIENT_ID = 'escalator-console';
+export const CONSOLE_CALLBACK_PATH = '/console/callback';
+/** An authorization code is good for one exchange within this time (Cognito: 5 minutes). */
+const CODE_TTL_MS = 5 * 60_000;
+
+export interface PageResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
 
 export interface TokenResponse {
   status: number;
@@ -64,6 +91,10 @@ function challenge(error?: 'invalid_request' | 'invalid_token' | 'insufficient_s
 export interface LocalAuth {
   issuer: string;
   token(authorization: string | undefined, form: URLSearchParams): Promise<TokenResponse>;
+  /** GET /oauth2/authorize: the sign-in page (or an error page when the request cannot be trusted). */
+  authorizePage(query: URLSearchParams): PageResponse;
+  /** POST /oauth2/authorize: check the user's password, then redirect to the callback with a one-time code. */
+  authorize(form: URLSearchParams): Promise<PageResponse>;
   verify(authorization: string | undefined, requiredScope: string): Promise<VerifyResult>;
   /** For tests: sign arbitrary claims with the real key. */
   sign(claims: JWTPayload, expiresInSeconds?: number): Promise<string>;
@@ -85,10 +116,21 @@ async function signingKey(dataDir: string | undefined): Promise<{ privateKey: Cr
   return pair;
 }
 
-export async function createLocalAuth(opts: { issuer: string; dataDir?: string | undefined; clients?: LocalClient[]; tokenTtlSeconds?: number }): Promise<LocalAuth> {
+export async function createLocalAuth(opts: {
+  issuer: string;
+  dataDir?: string | undefined;
+  clients?: LocalClient[];
+  users?: LocalUser[];
+  tokenTtlSeconds?: number;
+}): Promise<LocalAuth> {
   const { privateKey, publicKey } = await signingKey(opts.dataDir);
   const clients = new Map((opts.clients ?? [DEFAULT_CLIENT]).map((c) => [c.clientId, c]));
+  const users = new Map((opts.users ?? [DEFAULT_USER]).map((u) => [u.username, u]));
+  /** Every client a token may name: the confidential API clients and the console's public client. */
+  const knownClient = (id: string) => clients.has(id) || id === CONSOLE_CLIENT_ID;
+  const callback = `${opts.issuer}${CONSOLE_CALLBACK_PATH}`;
   const ttl = opts.tokenTtlSeconds ?? 3600;
+  const codes = new Map<string, { redirectUri: string; challenge: string; scopes: string[]; user: LocalUser; expiresAt: number }>();
 
   const sign = (claims: JWTPayload, expiresIn = ttl) =>
     new SignJWT(claims)
@@ -104,9 +146,92 @@ export async function createLocalAuth(opts: { issuer: string; dataDir?: string |
     body: { error, error_description: description },
   });
 
+  /** RFC 6749 §4.1.3 + RFC 7636 §4.6: a code once, by the client and callback it was issued to, with its verifier. */
+  const exchangeCode = async (authorization: string | undefined, form: URLSearchParams): Promise<TokenResponse> => {
+    // RFC 6749 §5.2: a client that authenticates (an API client) may not use this grant; the console's client is public.
+    if (authorization !== undefined || form.has('client_secret')) return oauthError(400, 'unauthorized_client', `only the public client ${CONSOLE_CLIENT_ID} uses the authorization code`);
+    if (form.get('client_id') !== CONSOLE_CLIENT_ID) return { ...oauthError(401, 'invalid_client', 'unknown client'), headers: {} };
+    const code = form.get('code') ?? '';
+    const grant = codes.get(code);
+    codes.delete(code); // one use, even a failed one (RFC 6749 §4.1.2)
+    const verifier = form.get('code_verifier') ?? '';
+    if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) return oauthError(400, 'invalid_request', 'code_verifier must be 43–128 unreserved characters');
+    if (!grant || grant.expiresAt < Date.now()) return oauthError(400, 'invalid_grant', 'the code is unknown, used or expired');
+    if (form.get('redirect_uri') !== grant.redirectUri) return oauthError(400, 'invalid_grant', 'redirect_uri does not match the authorization request');
+    const challenge = createHash('sha256').update(verifier, 'ascii').digest('base64url');
+    if (!sameSecret(challenge, grant.challenge)) return oauthError(400, 'invalid_grant', 'code_verifier does not match the code_challenge');
+    // The claims Cognito puts in a person's access token; the scopes come from the groups, as the trigger maps them.
+    const scope = grant.scopes.join(' ');
+    const accessToken = await sign({
+      sub: `local-user:${grant.user.username}`,
+      username: grant.user.username,
+      'cognito:groups': grant.user.groups,
+      client_id: CONSOLE_CLIENT_ID,
+      token_use: 'access',
+      scope,
+      auth_time: Math.floor(Date.now() / 1000),
+      version: 2,
+    });
+    return { status: 200, body: { access_token: accessToken, token_type: 'Bearer', expires_in: ttl, scope } };
+  };
+
+  /** The authorization request's parameters, checked before a page is shown or a code is issued. */
+  const authorizationRequest = (q: URLSearchParams) => {
+    for (const name of new Set(q.keys())) if (q.getAll(name).length > 1) return { error: `the parameter ${name} is repeated` } as const;
+    // Client and callback first: until they are known good, nothing may be sent to the redirect_uri (RFC 6749 §4.1.2.1).
+    if (q.get('client_id') !== CONSOLE_CLIENT_ID) return { error: 'unknown client_id' } as const;
+    if (q.get('redirect_uri') !== callback) return { error: `redirect_uri must be ${callback}` } as const;
+    if (q.get('response_type') !== 'code') return { error: 'response_type must be code' } as const;
+    const challenge = q.get('code_challenge') ?? '';
+    if (q.get('code_challenge_method') !== 'S256' || !/^[A-Za-z0-9_-]{43}$/.test(challenge)) return { error: 'PKCE is required: code_challenge (S256) and code_challenge_method=S256' } as const;
+    const requested = (q.get('scope') ?? '').split(' ').filter(Boolean);
+    const state = q.get('state') ?? '';
+    if (state.length > 512) return { error: 'state is too long' } as const;
+    return { ok: { redirectUri: callback, challenge, requested, state } } as const;
+  };
+
+  const html = (status: number, body: string, headers: Record<string, string> = {}): PageResponse => ({
+    status,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      // The page posts only to itself and runs no script.
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+      ...headers,
+    },
+    body,
+  });
+
   return {
     issuer: opts.issuer,
     sign,
+    authorizePage(query) {
+      const r = authorizationRequest(query);
+      if ('error' in r) return html(400, loginPage({ fatal: r.error }));
+      return html(200, loginPage({ params: query }));
+    },
+    async authorize(form) {
+      const r = authorizationRequest(new URLSearchParams([...form].filter(([k]) => k !== 'username' && k !== 'password')));
+      if ('error' in r) return html(400, loginPage({ fatal: r.error }));
+      const { redirectUri, challenge, requested, state } = r.ok;
+      const params = new URLSearchParams([...form].filter(([k]) => k !== 'password'));
+      const user = users.get(form.get('username') ?? '');
+      // Compare even for an unknown user, so timing does not tell which usernames exist.
+      const passwordOk = sameSecret(form.get('password') ?? '', user?.password ?? DUMMY_SECRET);
+      if (!user || !passwordOk) return html(401, loginPage({ params, error: 'Incorrect username or password.' }));
+      const held = scopesOfGroups(user.groups);
+      // As Cognito: the token gets the requested scopes the user holds (all of them when none are named).
+      const scopes = requested.length ? held.filter((s) => requested.includes(s)) : held;
+      const code = randomBytes(32).toString('base64url');
+      codes.set(code, { redirectUri, challenge, scopes, user, expiresAt: Date.now() + CODE_TTL_MS });
+      for (const [k, v] of codes) if (v.expiresAt < Date.now()) codes.delete(k);
+      const to = new URL(redirectUri);
+      to.searchParams.set('code', code);
+      if (state) to.searchParams.set('state', state);
+      return { status: 302, headers: { location: to.toString(), 'cache-control': 'no-store' }, body: '' };
+    },
     async token(authorization, form) {
       // RFC 6749 §3.2: parameters must not repeat.
       for (const name of new Set(form.keys())) {
@@ -114,7 +239,8 @@ export async function createLocalAuth(opts: { issuer: string; dataDir?: string |
       }
       const grant = form.get('grant_type');
       if (!grant) return oauthError(400, 'invalid_request', 'grant_type is required');
-      if (grant !== 'client_credentials') return oauthError(400, 'unsupported_grant_type', 'only grant_type=client_credentials is supported');
+      if (grant === 'authorization_code') return exchangeCode(authorization, form);
+      if (grant !== 'client_credentials') return oauthError(400, 'unsupported_grant_type', 'use grant_type=client_credentials or authorization_code');
 
       // Client authentication (RFC 6749 §2.3.1): HTTP Basic with form-urlencoded id and secret, or the two form
       // fields, but not both.
@@ -189,7 +315,7 @@ export async function createLocalAuth(opts: { issuer: string; dataDir?: string |
       // (the app clients). Locally: a configured client, an access token, and an aud (if any) naming a client.
       const clientId = payload['client_id'];
       const aud = payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
-      if (typeof clientId !== 'string' || !clients.has(clientId) || aud.some((a) => !clients.has(a))) return refuse('the token is not for this API', 'invalid_token');
+      if (typeof clientId !== 'string' || !knownClient(clientId) || aud.some((a) => !knownClient(a))) return refuse('the token is not for this API', 'invalid_token');
       if (payload['token_use'] !== 'access') return refuse('an access token is required', 'invalid_token');
       const scopeClaim = payload['scope'] ?? '';
       if (typeof scopeClaim !== 'string') return refuse('the token is not valid', 'invalid_token');
@@ -218,4 +344,21 @@ export function loadLocalClients(path: string | undefined): LocalClient[] {
   const repeated = ids.find((id, i) => ids.indexOf(id) !== i);
   if (repeated) throw new Error(`${path}: the client ${repeated} is listed twice`);
   return [DEFAULT_CLIENT, ...r.data.filter((c) => c.clientId !== DEFAULT_CLIENT.clientId)];
+}
+
+/** More local people: ESCALATOR_LOCAL_USERS names a JSON file with [{username, password, groups}]. */
+export function loadLocalUsers(path: string | undefined): LocalUser[] {
+  if (!path) return [DEFAULT_USER];
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`cannot read the local users ${path}: ${(e as Error).message}`);
+  }
+  const r = z.array(LocalUser).safeParse(doc);
+  if (!r.success) throw new Error(`${path}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const names = r.data.map((u) => u.username);
+  const repeated = names.find((n, i) => names.indexOf(n) !== i);
+  if (repeated) throw new Error(`${path}: the user ${repeated} is listed twice`);
+  return [DEFAULT_USER, ...r.data.filter((u) => u.username !== DEFAULT_USER.username)];
 }

@@ -9,7 +9,8 @@ import { resolve } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { ROUTES, type RouteSpec } from '../functions/routes.ts';
 import type { HttpEvent, HttpResult } from '../functions/commons/http.ts';
-import type { LocalAuth } from './auth.ts';
+import { CONSOLE_CALLBACK_PATH, CONSOLE_CLIENT_ID, type LocalAuth } from './auth.ts';
+import { CONSOLE_PREFIX, consoleFile } from './console-files.ts';
 
 /** API Gateway refuses payloads over 10 MB before the Lambda sees them; the handlers' own limit is far lower. */
 const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
@@ -21,6 +22,8 @@ export interface GatewayOptions {
   host?: string;
   root: string;
   auth: LocalAuth;
+  /** The ops console's build output, served under /console/ (as CloudFront does on AWS). */
+  consoleDir?: string;
   /** Token bucket per client (or source IP): steady requests per second and burst, like stage throttling. */
   throttle?: { rate: number; burst: number } | false;
   /** Resolves when the handlers' environment is ready; requests wait for it. */
@@ -124,6 +127,35 @@ export function startGateway(opts: GatewayOptions): Promise<Gateway> {
     if (!url) return problem(res, 400, 'Bad request', 'the request target is not a valid path');
     if (body === 'too-large') return problem(res, 413, 'Payload too large', 'the request body is too large');
     const sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
+
+    if (url.pathname === CONSOLE_PREFIX || url.pathname.startsWith(`${CONSOLE_PREFIX}/`)) {
+      if (method !== 'GET' && method !== 'HEAD') return send(res, 405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }, 'use GET\n');
+      const issuer = opts.auth.issuer;
+      const f = consoleFile(opts.consoleDir ?? resolve(opts.root, 'console', 'dist'), url.pathname, {
+        apiUrl: '',
+        authorizeUrl: `${issuer}/oauth2/authorize`,
+        tokenUrl: `${issuer}/oauth2/token`,
+        clientId: CONSOLE_CLIENT_ID,
+        // The local authorization server accepts only its own origin's callback (the API's 127.0.0.1 address).
+        redirectUri: `${issuer}${CONSOLE_CALLBACK_PATH}`,
+      });
+      return send(res, f.status, f.headers, method === 'HEAD' ? '' : f.body);
+    }
+
+    if (url.pathname === '/oauth2/authorize') {
+      // The hosted UI's sign-in (authorization code + PKCE): GET shows the form, POST checks the password.
+      if (method === 'GET') {
+        const p = opts.auth.authorizePage(url.searchParams);
+        return send(res, p.status, p.headers, p.body);
+      }
+      if (method !== 'POST') return send(res, 405, { allow: 'GET, POST', 'content-type': 'text/plain' }, 'use GET or POST\n');
+      const wait = throttled(`oauth:${sourceIp}`);
+      if (wait) return send(res, 429, { 'content-type': 'text/plain', 'retry-after': String(wait) }, 'too many sign-in attempts\n');
+      const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      if (type !== 'application/x-www-form-urlencoded' || body.length > TOKEN_MAX_BODY || !isUtf8(body)) return send(res, 400, { 'content-type': 'text/plain' }, 'send the sign-in form\n');
+      const p = await opts.auth.authorize(new URLSearchParams(body.toString('utf8')));
+      return send(res, p.status, p.headers, p.body);
+    }
 
     if (url.pathname === '/oauth2/token') {
       // RFC 6749 §3.2: POST only; errors are {error, error_description} JSON, never cached.

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Policy } from '../functions/domain/policy.ts';
 import { loadPolicy, PolicyFileError } from '../lib/policy-file.ts';
-import { createLocalAuth, loadLocalClients, type LocalAuth } from './auth.ts';
+import { createLocalAuth, loadLocalClients, loadLocalUsers, type LocalAuth } from './auth.ts';
 import { startGateway, type Gateway } from './gateway.ts';
 import { startLocalSes } from './ses.ts';
 import { LOCAL_REGION, localDefinition, readTemplate, type CfnTemplate, type HandlerRef } from './template.ts';
@@ -38,6 +38,8 @@ export interface LocalStackOptions {
   tableName?: string;
   /** Consume the table's stream (default). Tests turn it off to prove what the reconciler does on its own. */
   consumeStream?: boolean;
+  /** JSON file of extra local people for the console's sign-in: [{username, password, groups}]. */
+  usersPath?: string | undefined;
   log?: (line: string) => void;
 }
 
@@ -193,7 +195,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const gatewayPortProbe = createServer();
     ports.api = await listen(gatewayPortProbe, ports.api, 'the API', 'PORT');
     await new Promise((r) => gatewayPortProbe.close(r));
-    const auth = await createLocalAuth({ issuer: `http://127.0.0.1:${ports.api}`, dataDir, clients: loadLocalClients(opts.clientsPath) });
+    const auth = await createLocalAuth({ issuer: `http://127.0.0.1:${ports.api}`, dataDir, clients: loadLocalClients(opts.clientsPath), users: loadLocalUsers(opts.usersPath) });
     const gateway: Gateway = await startGateway({ port: ports.api, root: ROOT, auth, ready, log, ...(opts.throttle !== undefined ? { throttle: opts.throttle } : {}) });
     stops.push(() => gateway.stop());
 
@@ -203,7 +205,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       stepfunctions: `http://127.0.0.1:${ports.stepfunctions}`,
       ses: `http://127.0.0.1:${ports.ses}`,
     };
-    const localPolicy: Policy = { ...policy, notifications: { ...policy.notifications, publicBaseUrl: urls.api } };
+    const localPolicy: Policy = { ...policy, notifications: { ...policy.notifications, publicBaseUrl: urls.api, consoleUrl: `${urls.api}/console` } };
 
     // The handlers' environment: what a Lambda would get, with the SDK pointed at the stand-ins.
     Object.assign(process.env, {

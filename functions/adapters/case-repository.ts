@@ -16,7 +16,7 @@ import {
 import { ddb } from '../commons/clients/dynamodb.ts';
 import { tableName } from '../commons/config.ts';
 import { ValidationError } from '../domain/errors.ts';
-import { emptyStats, type CaseRecord, type Level, type OutboxEntry, type Status, type TimelineEvent } from '../domain/model.ts';
+import { emptyStats, type CaseRecord, type Level, type OutboxEntry, type Priority, type Status, type TimelineEvent } from '../domain/model.ts';
 import {
   CaseExistsError,
   IdempotencyRecordExistsError,
@@ -32,9 +32,11 @@ import {
 } from '../app/ports.ts';
 import { CASE_INDEXES, caseIdOfPk, EVENT_PREFIX, itemKind, keys, type CaseIndexName } from './case-table-schema.ts';
 import { ulidFloor } from './ulid-bounds.ts';
+import { getPolicy } from '../commons/config.ts';
+import { queueAttributes } from '../domain/queue.ts';
 
 /** Attributes of a case item that are storage bookkeeping, not part of the case. */
-const CASE_BOOKKEEPING = ['pk', 'sk', 'kind', 'customerId', 'attention', 'attentionSince'] as const;
+const CASE_BOOKKEEPING = ['pk', 'sk', 'kind', 'customerId', 'attention', 'attentionSince', 'queue', 'dueAt', 'riskAt'] as const;
 /** Idempotency records are kept this long (TTL); a retry after that is a new request. */
 const IDEMPOTENCY_KEEP_S = 24 * 3600;
 
@@ -45,6 +47,8 @@ export function caseItem(c: CaseRecord): Record<string, unknown> {
     kind: 'CASE',
     customerId: c.customer.id,
     ...(c.timer.pending ? { attention: 'Y', attentionSince: c.updatedAt } : {}),
+    // queue/dueAt/riskAt: the ops queue's sparse index (open and paused cases by next deadline).
+    ...queueAttributes(c, getPolicy()),
     ...state,
   };
 }
@@ -94,6 +98,7 @@ export interface CaseQuery {
   reference?: string | undefined;
   status?: Status | undefined;
   level?: Level | undefined;
+  priority?: Priority | undefined;
   department?: string | undefined;
   customerId?: string | undefined;
   breached?: boolean | undefined;
@@ -103,6 +108,12 @@ export interface CaseQuery {
   cursor?: string | undefined;
   /** oldest first instead of newest first */
   ascending?: boolean;
+  /** `nextDeadline`: open and paused cases, the one whose deadline falls first first (the queue index). */
+  sort?: 'newest' | 'nextDeadline' | undefined;
+  overdue?: boolean | undefined;
+  /** Warned, breached, overdue or past the at-risk share of the level's budget at `now`. */
+  atRisk?: boolean | undefined;
+  now?: Date | undefined;
 }
 
 export interface CasePage {
@@ -119,6 +130,7 @@ export interface TimelinePage {
 export const caseRepository: CaseStore & EmailStore & AttentionIndex & {
   list(q: CaseQuery): Promise<CasePage>;
   timelinePage(caseId: string, limit: number, cursor?: string): Promise<TimelinePage>;
+  openCounts(): Promise<{ total: number; byLevel: Record<string, number>; byDepartment: Record<string, number>; byStatus: Record<string, number> }>;
 } = {
   async get(id) {
     const r = await ddb.send(new GetCommand({ TableName: tableName(), Key: keys.case(id), ConsistentRead: true }));
@@ -294,6 +306,36 @@ export const caseRepository: CaseStore & EmailStore & AttentionIndex & {
   },
 
   /**
+   * Open and paused cases counted by level and department, from the queue index with only those attributes read
+   * (a Query, never a Scan; it reads every open case's index entry, so it costs what the queue holds, not the table).
+   */
+  async openCounts(): Promise<{ total: number; byLevel: Record<string, number>; byDepartment: Record<string, number>; byStatus: Record<string, number> }> {
+    const out = { total: 0, byLevel: {} as Record<string, number>, byDepartment: {} as Record<string, number>, byStatus: {} as Record<string, number> };
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const r = await ddb.send(
+        new QueryCommand({
+          TableName: tableName(),
+          IndexName: 'byNextDeadline',
+          KeyConditionExpression: '#q = :open',
+          ProjectionExpression: '#l, #d, #s',
+          ExpressionAttributeNames: { '#q': 'queue', '#l': 'level', '#d': 'department', '#s': 'status' },
+          ExpressionAttributeValues: { ':open': 'OPEN' },
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of r.Items ?? []) {
+        out.total++;
+        for (const [bucket, key] of [[out.byLevel, item['level']], [out.byDepartment, item['department']], [out.byStatus, item['status']]] as const) {
+          bucket[String(key)] = (bucket[String(key)] ?? 0) + 1;
+        }
+      }
+      startKey = r.LastEvaluatedKey;
+    } while (startKey);
+    return out;
+  },
+
+  /**
    * One page of cases, newest first, from the most selective index the filters allow (never a Scan); the
    * remaining filters apply to that index. A page may hold fewer than `limit` items only when it is the last.
    */
@@ -320,11 +362,20 @@ export const caseRepository: CaseStore & EmailStore & AttentionIndex & {
       values[`:f${filters.length}`] = value;
       filters.push(`${parts.join('.')} = :f${filters.length}`);
     };
-    if (q.customerId && spec.partitionKey !== 'customerId') add('customer.id', q.customerId);
     if (q.status && spec.partitionKey !== 'status') add('status', q.status);
     if (q.department && spec.partitionKey !== 'department') add('department', q.department);
     if (q.level) add('level', q.level);
+    if (q.priority) add('priority', q.priority);
     if (q.breached !== undefined) add('sla.breached', q.breached);
+    if (q.overdue !== undefined) add('sla.overdue', q.overdue);
+    if (q.customerId && spec.partitionKey !== 'customerId') add('customer.id', q.customerId);
+    if (q.atRisk !== undefined) {
+      // Warned, breached or overdue, or past the at-risk share of its level's budget (riskAt, on the queue index).
+      Object.assign(names, { '#riskAt': 'riskAt', '#sla': 'sla', '#warned': 'warned', '#breached': 'breached', '#overdue': 'overdue' });
+      Object.assign(values, { ':riskNow': (q.now ?? new Date()).toISOString(), ':riskTrue': true });
+      const risky = '(#sla.#warned = :riskTrue OR #sla.#breached = :riskTrue OR #sla.#overdue = :riskTrue OR #riskAt <= :riskNow)';
+      filters.push(q.atRisk ? risky : `NOT ${risky}`);
+    }
 
     const items: CaseRecord[] = [];
     let startKey = decodeCursor(q.cursor, index);
@@ -336,7 +387,7 @@ export const caseRepository: CaseStore & EmailStore & AttentionIndex & {
         KeyConditionExpression: keyCond,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
-        ScanIndexForward: q.ascending ?? false,
+        ScanIndexForward: q.ascending ?? index === 'byNextDeadline',
         Limit: Math.max(q.limit, 25),
         ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
         ...(startKey ? { ExclusiveStartKey: startKey } : {}),
@@ -346,7 +397,8 @@ export const caseRepository: CaseStore & EmailStore & AttentionIndex & {
         items.push(fromCaseItem(item));
         if (items.length === q.limit) {
           // Stop mid-page: the cursor is this item's index key, so the next page starts right after it.
-          return { items, nextCursor: encodeCursor(index, { pk: item['pk'], sk: item['sk'], id: item['id'], [spec.partitionKey]: item[spec.partitionKey] }) };
+          const last = item;
+          return { items, nextCursor: encodeCursor(index, { pk: last['pk'], sk: last['sk'], [spec.sortKey]: last[spec.sortKey], [spec.partitionKey]: last[spec.partitionKey] }) };
         }
       }
       lastEvaluated = r.LastEvaluatedKey;
@@ -401,6 +453,7 @@ async function batchGet(allKeys: Record<string, string>[]): Promise<Record<strin
 
 function pickIndex(q: CaseQuery): [CaseIndexName, string] {
   if (q.reference) return ['byReference', q.reference];
+  if (q.sort === 'nextDeadline') return ['byNextDeadline', 'OPEN'];
   if (q.customerId) return ['byCustomer', q.customerId];
   if (q.department) return ['byDepartment', q.department];
   if (q.status) return ['byStatus', q.status];
@@ -425,7 +478,7 @@ function decodeCursor(cursor: string | undefined, index: CaseIndexName): Record<
   try {
     const { i, k } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { i?: unknown; k?: unknown };
     const spec = CASE_INDEXES[index];
-    const names = ['pk', 'sk', 'id', spec.partitionKey];
+    const names = ['pk', 'sk', spec.sortKey, spec.partitionKey];
     if (i === index && k && typeof k === 'object' && !Array.isArray(k)) {
       const key = k as Record<string, unknown>;
       if (Object.keys(key).length === new Set(names).size && names.every((n) => typeof key[n] === 'string')) return key;

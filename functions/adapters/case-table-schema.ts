@@ -53,6 +53,8 @@ export const CASE_INDEXES = {
   byDepartment: { partitionKey: 'department', sortKey: 'id' },
   /** The short human reference (ESC-7K2M9Q): unique, so a search finds at most one case. */
   byReference: { partitionKey: 'reference', sortKey: 'id' },
+  /** Sparse: only OPEN and PAUSED cases, by their next deadline (functions/domain/queue.ts): the ops queue. */
+  byNextDeadline: { partitionKey: 'queue', sortKey: 'dueAt' },
   /** Sparse: case items whose timer start is unconfirmed and emails not yet settled, oldest first. */
   needsAttention: { partitionKey: 'attention', sortKey: 'attentionSince' },
 } as const;

@@ -1,6 +1,7 @@
 // Secondary adapter: each case's timer is a Step Functions execution named after the case and its timer version.
 import {
   DescribeExecutionCommand,
+  DescribeStateMachineForExecutionCommand,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
   GetExecutionHistoryCommand,
@@ -54,6 +55,17 @@ export const workflowTimer = {
       return await sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(caseId, timerVersion) }));
     } catch (e) {
       if (e instanceof ExecutionDoesNotExist) return undefined;
+      throw e;
+    }
+  },
+
+  /** The definition (ASL, parsed) the execution runs: it may predate the state machine's current one. */
+  async definition(caseId: string, timerVersion: number): Promise<unknown> {
+    try {
+      const r = await sfn.send(new DescribeStateMachineForExecutionCommand({ executionArn: executionArn(caseId, timerVersion) }));
+      return r.definition ? (JSON.parse(r.definition) as unknown) : null;
+    } catch (e) {
+      if (e instanceof ExecutionDoesNotExist) return null;
       throw e;
     }
   },

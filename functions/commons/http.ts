@@ -216,7 +216,8 @@ export function idempotencyKey(event: HttpEvent): string | undefined {
 /** The caller, as the JWT authorizer (API Gateway, or the local gateway) vouched for it. */
 export function callerOf(event: HttpEvent): Actor {
   const claims = event.requestContext.authorizer?.jwt?.claims ?? {};
-  const id = String(claims['client_id'] ?? claims['sub'] ?? 'anonymous');
+  // A person signed in to the console acts under their own name (Cognito's `username` claim), not the console's app client.
+  const id = String(claims['username'] ?? claims['client_id'] ?? claims['sub'] ?? 'anonymous');
   return { kind: 'client', id };
 }
 

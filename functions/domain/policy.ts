@@ -66,6 +66,10 @@ export const PolicySchema = z
       configurationSet: z.string().optional(),
       managers: PerLevel(Emails).default({}).describe('fallback recipients per level when a department names none'),
       publicBaseUrl: z.url().describe('where customers reach the API (survey links)'),
+      consoleUrl: z
+        .url()
+        .optional()
+        .describe('the ops console\'s base URL, e.g. https://d111.cloudfront.net/console (links in manager emails and the workflow route); the local stack sets its own'),
       companyName: z.string().default('Escalator'),
     }),
   })

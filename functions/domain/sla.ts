@@ -35,21 +35,40 @@ function warningAt(sla: Sla, policy: Policy): string | undefined {
   return new Date(start + Math.floor(span * policy.warnAt)).toISOString();
 }
 
+/** What a wake-up is for: the ops console and the workflow route say it in these words. */
+export type WakeUpPurpose = 'warning' | 'escalation' | 'breach' | 'close-by' | 'follow-up';
+export interface WakeUp {
+  at: string;
+  purpose: WakeUpPurpose;
+}
+
+/** Every instant the timer still has to wake for, with what it will do then (unordered). */
+function wakeUps(c: CaseRecord, policy: Policy): WakeUp[] {
+  const candidates: WakeUp[] = [];
+  if (c.status === 'RESOLVED' && c.resolvedAt) candidates.push({ at: addMs(c.resolvedAt, followUpMs(policy)), purpose: 'follow-up' });
+  if (c.status === 'OPEN' || c.status === 'PAUSED') {
+    if (!c.sla.overdue) candidates.push({ at: c.sla.closeBy, purpose: 'close-by' });
+    if (c.status === 'OPEN' && !c.sla.breached) {
+      const warn = warningAt(c.sla, policy);
+      candidates.push(warn ? { at: warn, purpose: 'warning' } : { at: c.sla.levelDueAt, purpose: nextLevel(c.level) ? 'escalation' : 'breach' });
+    }
+  }
+  return candidates;
+}
+
+/** The next wake-up and its purpose, or null when nothing is left to wait for. Ties go to the close-by rule. */
+export function nextWakeUpWithPurpose(c: CaseRecord, policy: Policy): WakeUp | null {
+  const all = wakeUps(c, policy);
+  if (all.length === 0) return null;
+  return all.reduce((a, b) => (Date.parse(a.at) <= Date.parse(b.at) ? a : b));
+}
+
 /**
  * The next instant at which the timer has something to do, or null when nothing is left to wait for.
  * Pure: the workflow waits until this instant (Wait TimestampPath), then calls `applyDueTimers`.
  */
 export function nextWakeUp(c: CaseRecord, policy: Policy): string | null {
-  const candidates: string[] = [];
-  if (c.status === 'RESOLVED' && c.resolvedAt) candidates.push(addMs(c.resolvedAt, followUpMs(policy)));
-  if (c.status === 'OPEN' || c.status === 'PAUSED') {
-    if (!c.sla.overdue) candidates.push(c.sla.closeBy);
-    if (c.status === 'OPEN' && !c.sla.breached) {
-      candidates.push(warningAt(c.sla, policy) ?? c.sla.levelDueAt);
-    }
-  }
-  if (candidates.length === 0) return null;
-  return candidates.reduce((a, b) => (Date.parse(a) <= Date.parse(b) ? a : b));
+  return nextWakeUpWithPurpose(c, policy)?.at ?? null;
 }
 
 /**

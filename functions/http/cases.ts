@@ -29,6 +29,7 @@ export const getCase = httpHandler(async (event) => caseResponse(200, await getC
 
 export const listCases = httpHandler(async (event) => {
   const q = parseQuery(event, ListCasesQuery);
-  const page = await caseRepository.list(q);
-  return json(200, { items: page.items.map(toView), nextCursor: page.nextCursor });
+  const now = new Date();
+  const page = await caseRepository.list({ ...q, now });
+  return json(200, { items: page.items.map((c) => toView(c, now)), nextCursor: page.nextCursor });
 });

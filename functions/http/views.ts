@@ -12,6 +12,8 @@ import {
   type CaseRecord,
 } from '../domain/model.ts';
 import { CASE_REFERENCE_PATTERN, referenceOf } from '../domain/operations.ts';
+import { getPolicy } from '../commons/config.ts';
+import { isAtRisk, nextDeadline } from '../domain/queue.ts';
 
 export const CaseView = z.object({
   id: z.string().describe('ULID: sorts by creation time'),
@@ -34,6 +36,11 @@ export const CaseView = z.object({
   feedback: Feedback.optional(),
   reopenCount: z.number().int(),
   compensations: z.array(Compensation),
+  nextDeadline: z
+    .object({ at: z.string(), kind: z.enum(['level', 'close-by']).describe('level: the level\'s budget runs out; close-by: the 30-day rule') })
+    .nullable()
+    .describe('the deadline that falls first while the case is open (paused: close-by only); null once resolved'),
+  atRisk: z.boolean().describe('open or paused and warned, breached, overdue or past the warning share of its level\'s budget'),
 });
 export type CaseView = z.infer<typeof CaseView>;
 
@@ -51,7 +58,7 @@ export const Problem = z.object({
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
 });
 
-export function toView(c: CaseRecord): CaseView {
+export function toView(c: CaseRecord, now = new Date()): CaseView {
   const { warned: _w, ...sla } = c.sla;
   return {
     id: c.id,
@@ -74,6 +81,8 @@ export function toView(c: CaseRecord): CaseView {
     ...(c.feedback ? { feedback: c.feedback } : {}),
     reopenCount: c.reopenCount,
     compensations: c.compensations,
+    nextDeadline: nextDeadline(c),
+    atRisk: isAtRisk(c, getPolicy(), now),
   };
 }
 
@@ -112,6 +121,8 @@ export const WorkflowView = z.object({
   timerPending: z.boolean().describe('its start is not yet confirmed (the reconciler guarantees it)'),
   currentState: z.string().nullable().describe('the state the running execution is in; null when none is running'),
   nextWakeUp: z.string().nullable().describe('when the timer next has something to do; null when nothing is left'),
+  nextWakeUpPurpose: z.string().nullable().describe('what that wake-up is for: warning, escalation, close-by, follow-up'),
+  definition: z.unknown().describe('the state machine definition the current execution runs (the console draws it); null before any started'),
   executions: z
     .array(
       z.object({
@@ -122,7 +133,8 @@ export const WorkflowView = z.object({
         status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE', 'NOT_STARTED']),
         startDate: z.string().optional(),
         stopDate: z.string().optional(),
-        consoleUrl: z.string().describe('where ops find it in the AWS console'),
+        endReason: z.string().nullable().optional().describe('why it ended, e.g. "superseded by v3: resolved"; null while it runs'),
+        consoleUrl: z.string().optional().describe('where ops find it: the AWS console on AWS, the local console locally'),
       }),
     )
     .describe('newest first, at most 10'),
@@ -135,7 +147,7 @@ export const WorkflowView = z.object({
         state: z.string().optional(),
         input: z.unknown().optional(),
         output: z.unknown().optional(),
-      }),
+      }).loose(),
     )
     .describe('the current execution\'s event history'),
 });

@@ -192,10 +192,13 @@ function followUp(i: RenderInput): Draft {
 /** The subject names the level the alert is about (the event's), so subject and body agree if the case moved on. */
 function internalDraft(i: RenderInput, title: string, blocks: Block[], level: Level = alertLevel(i)): Draft {
   const c = i.case;
+  // Managers act from the ops console: the alert opens with a link to the case's page when the console is known.
+  const consoleUrl = i.policy.notifications.consoleUrl?.replace(/\/$/, '');
+  const open: Block[] = consoleUrl ? [{ kind: 'links', links: [{ label: 'Open the case in the ops console', href: `${consoleUrl}/cases/${c.id}` }] }] : [];
   return {
     subject: `[${c.priority} ${level}] ${title}: ${c.subject}`,
     title,
-    blocks,
+    blocks: [...open, ...blocks],
     signOff: [`${i.policy.notifications.companyName} escalations`],
   };
 }

@@ -62,10 +62,14 @@ describe('functions', () => {
       .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }))
       .at(-1);
 
-  it('one per route plus evaluate, reconciler and bounces; all arm64 on the newest Node runtime, traced, with own log groups', () => {
-    s.template.resourceCountIs('AWS::Lambda::Function', ROUTES.length + 4);
+  // CDK's BucketDeployment provider (it copies the console's build during a deploy) is CDK's function, not ours.
+  const ours = () => resourcesOf('AWS::Lambda::Function').filter(([id]) => !id.startsWith('CustomCDKBucketDeployment'));
+
+  it('one per route plus evaluate, reconciler, bounces, the stream consumer and the pre-token trigger; all arm64 on the newest Node runtime, traced, with own log groups', () => {
+    s.template.resourceCountIs('AWS::Lambda::Function', ROUTES.length + 5 + 1);
+    expect(ours()).toHaveLength(ROUTES.length + 5);
     expect(NODE_RUNTIME.name).toBe(newestNode());
-    for (const [id, fn] of resourcesOf('AWS::Lambda::Function')) {
+    for (const [id, fn] of ours()) {
       expect(fn.Properties, id).toMatchObject({
         Architectures: ['arm64'],
         Runtime: NODE_RUNTIME.name,
@@ -90,7 +94,7 @@ describe('functions', () => {
   });
 
   it('records its handler module as metadata (the local stack maps Lambdas by it), and the module exists', () => {
-    const handlers = resourcesOf('AWS::Lambda::Function').map(([id, fn]) => {
+    const handlers = ours().map(([id, fn]) => {
       const h = fn.Metadata?.[HANDLER_METADATA_KEY] as { file: string; export: string } | undefined;
       expect(h, id).toEqual({ file: expect.any(String), export: expect.any(String) });
       expect(existsSync(join(REPO_ROOT, h!.file)), h!.file).toBe(true);
@@ -218,7 +222,7 @@ describe('HTTP API', () => {
       IdentitySource: ['$request.header.Authorization'],
       JwtConfiguration: {
         Issuer: { 'Fn::Join': ['', ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.amazonaws.com/', { Ref: 'EscalatorUserPool' }]] },
-        Audience: [{ Ref: s.logicalId(s.stack.auth.integrationClient) }, { Ref: s.logicalId(s.stack.auth.managerClient) }],
+        Audience: [{ Ref: s.logicalId(s.stack.auth.integrationClient) }, { Ref: s.logicalId(s.stack.auth.managerClient) }, { Ref: s.logicalId(s.stack.auth.consoleClient) }],
       },
     });
     for (const route of ROUTES) {
@@ -270,7 +274,7 @@ describe('auth', () => {
   });
 
   it('has an integration client (read, write) and a manager client (read, write, manage), client credentials only', () => {
-    s.template.resourceCountIs('AWS::Cognito::UserPoolClient', 2);
+    s.template.resourceCountIs('AWS::Cognito::UserPoolClient', 3); // and the console's (test/cdk/console.test.ts)
     for (const [client, scopes] of [
       [s.stack.auth.integrationClient, ['cases/read', 'cases/write']],
       [s.stack.auth.managerClient, ['cases/read', 'cases/write', 'cases/manage']],

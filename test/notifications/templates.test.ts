@@ -371,6 +371,12 @@ describe('internal templates', () => {
     expect(e.text).toContain('from L1');
   });
 
+  it.each(INTERNAL)('%s links to the case in the ops console when the policy names it, and not otherwise', (t) => {
+    const e = render(t, { policy: policy({ consoleUrl: 'https://ops.example.com/console/' }) });
+    for (const part of [e.text, e.html]) expect(part).toContain(`https://ops.example.com/console/cases/${ID}`);
+    expect(render(t).text).not.toContain('/console/');
+  });
+
   it('escalation-alert for a transfer and a reopen says so', () => {
     const t = render('escalation-alert', { case: { department: 'billing-ops' }, event: { type: 'transferred', changes: { department: { before: 'support', after: 'billing-ops' } } } });
     expect(t.subject).toContain('transferred to billing-ops');

@@ -229,10 +229,16 @@ describe('POST /oauth2/token', () => {
     expect(r.json.error).toBe('invalid_client');
   });
 
-  it.each(['password', 'authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:jwt-bearer'])('refuses grant_type=%s with 400 unsupported_grant_type', async (grant) => {
+  it.each(['password', 'refresh_token', 'urn:ietf:params:oauth:grant-type:jwt-bearer'])('refuses grant_type=%s with 400 unsupported_grant_type', async (grant) => {
     const r = await tokenRequest(api.url, { form: { grant_type: grant, username: 'u', password: 'p' } });
     expect(r.status).toBe(400);
     expect(r.json.error).toBe('unsupported_grant_type');
+  });
+
+  it('refuses grant_type=authorization_code to an API client with 400 unauthorized_client (only the console\'s public client signs people in)', async () => {
+    const r = await tokenRequest(api.url, { form: { grant_type: 'authorization_code', code: 'x', redirect_uri: `${api.url}/console/callback` } });
+    expect(r.status).toBe(400);
+    expect(r.json.error).toBe('unauthorized_client');
   });
 
   it('answers 400 invalid_request without grant_type, with a repeated parameter, with two client authentications, or not as a form', async () => {

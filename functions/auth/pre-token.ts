@@ -1,0 +1,22 @@
+// Cognito pre-token-generation trigger (event version 2): a person signed in through the hosted UI gets, in their
+// access token, only the API scopes their user groups grant (GROUP_SCOPES, the same map the local stack applies).
+// The console's app client may ask for every scope; this trigger takes away those the groups do not give, so the
+// JWT authorizer then checks a person's token exactly as it checks a machine client's.
+import type { PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
+import { SCOPES, scopesOfGroups } from './scopes.ts';
+
+const API_SCOPES: readonly string[] = Object.values(SCOPES);
+
+/** The requested API scopes the groups do not grant (other scopes, e.g. openid, are left alone). */
+export function scopesToSuppress(groups: readonly string[], requested: readonly string[]): string[] {
+  const held = new Set<string>(scopesOfGroups(groups));
+  return requested.filter((s) => API_SCOPES.includes(s) && !held.has(s));
+}
+
+export const handler = async (event: PreTokenGenerationV2TriggerEvent): Promise<PreTokenGenerationV2TriggerEvent> => {
+  const groups = event.request.groupConfiguration.groupsToOverride ?? [];
+  event.response = {
+    claimsAndScopeOverrideDetails: { accessTokenGeneration: { scopesToSuppress: scopesToSuppress(groups, event.request.scopes ?? []) } },
+  };
+  return event;
+};

@@ -1,0 +1,13 @@
+// Primary adapter: GET /queue — the ops queue's counts (open and paused cases by level, department and status), from
+// the queue index alone. The console shows them beside the queue; GET /metrics has the same figures but reads every
+// case of its window in full, which does not fit a page that refreshes itself.
+import { caseRepository } from '../adapters/case-repository.ts';
+import { httpHandler, json } from '../commons/http.ts';
+import { LEVELS } from '../domain/model.ts';
+
+export const getQueueCounts = httpHandler(async () => {
+  const counts = await caseRepository.openCounts();
+  // Every level is listed, with 0 where none is.
+  const byLevel = Object.fromEntries(LEVELS.map((l) => [l, counts.byLevel[l] ?? 0]));
+  return json(200, { ...counts, byLevel, asOf: new Date().toISOString() });
+});
