@@ -28,7 +28,25 @@ const effects = effectUseCases({
 });
 
 type Image = Record<string, AttributeValue>;
-const image = (i: unknown) => (i ? unmarshall(i as Image) : undefined);
+
+/**
+ * An empty map can arrive as `{}` (no type key) from the Streams API client, which `unmarshall` refuses ("No value
+ * defined"): read it as the empty map it is, at any depth, so one item with `data: {}` never fails a whole batch.
+ */
+function repaired(v: unknown): unknown {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o);
+  if (keys.length === 0) return { M: {} };
+  if (o['M'] && typeof o['M'] === 'object') return { M: Object.fromEntries(Object.entries(o['M'] as object).map(([k, x]) => [k, repaired(x)])) };
+  if (Array.isArray(o['L'])) return { L: (o['L'] as unknown[]).map(repaired) };
+  return v;
+}
+
+export function image(i: unknown): Record<string, unknown> | undefined {
+  if (!i) return undefined;
+  return unmarshall(Object.fromEntries(Object.entries(i as Image).map(([k, v]) => [k, repaired(v)])) as Image);
+}
 
 /** What a record asks for, or null when it owes nothing (event items, bookkeeping, removals). */
 function effectOf(r: DynamoDBRecord): { caseId: string; run: (batchEmails: Map<string, EmailRecord[]>) => Promise<unknown> } | null {
