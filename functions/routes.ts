@@ -12,7 +12,7 @@ import {
   ReasonInput,
   ResolveInput,
 } from './domain/operations.ts';
-import { CasePage, CaseView, Timeline } from './http/views.ts';
+import { CasePage, CaseView, SlaExplanationView, Timeline } from './http/views.ts';
 
 export const SCOPES = {
   read: 'cases/read',
@@ -112,6 +112,22 @@ export const ROUTES: readonly RouteSpec[] = [
   action('reopenCase', '/cases/{id}/reopen', 'Reopen a resolved or closed case at the level it had', ReasonInput),
   action('closeCase', '/cases/{id}/close', 'Close a resolved case', ReasonInput, SCOPES.manage),
   action('changePriority', '/cases/{id}/priority', 'Change the priority; the current level\'s deadline moves', PriorityChangeInput),
+  action(
+    'adoptCurrentPolicy',
+    '/cases/{id}/policy',
+    'Move the case to the current policy version: its deadlines are recomputed under the current budgets and calendars (recorded on the timeline)',
+    ReasonInput,
+    SCOPES.manage,
+  ),
+  {
+    operationId: 'getSla',
+    method: 'GET',
+    path: '/cases/{id}/sla',
+    scope: SCOPES.read,
+    handler: { file: 'functions/http/sla.ts', export: 'getSla' },
+    summary: 'How each current deadline was computed: policy version, calendar, working windows counted, pauses, escalations, budget used and left',
+    success: { status: 200, schema: SlaExplanationView, description: 'the explanation' },
+  },
   {
     operationId: 'getTimeline',
     method: 'GET',

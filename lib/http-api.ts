@@ -59,6 +59,8 @@ export const ROUTE_NEEDS: Readonly<Record<string, RouteNeeds>> = {
   reopenCase: CHANGE,
   closeCase: CHANGE,
   changePriority: CHANGE,
+  adoptCurrentPolicy: CHANGE,
+  getSla: READ,
   getTimeline: READ,
   getCustomerHistory: READ,
   getWorkflow: { table: 'read', workflow: ['describe', 'history'] },

@@ -62,3 +62,4 @@ export const resolveCase = caseAction<typeof ops.ResolveInput>('resolveCase', (c
 export const reopenCase = caseAction<typeof ops.ReasonInput>('reopenCase', (c, input, ctx) => ops.reopen(c, input, ctx));
 export const closeCase = caseAction<typeof ops.ReasonInput>('closeCase', (c, input, ctx) => ops.close(c, input, ctx));
 export const changePriority = caseAction<typeof ops.PriorityChangeInput>('changePriority', (c, input, ctx) => ops.changePriority(c, input, ctx));
+export const adoptCurrentPolicy = caseAction<typeof ops.ReasonInput>('adoptCurrentPolicy', (c, input, ctx) => ops.adoptCurrentPolicy(c, input, ctx));
