@@ -2,6 +2,7 @@
 // (local/gateway.ts) and the OpenAPI document (functions/http/openapi.ts) are all built from it.
 import { z, type ZodType } from 'zod';
 import { Level, Priority, Status } from './domain/model.ts';
+import { PolicySchema } from './domain/policy.ts';
 import {
   CommentInput,
   CompensationInput,
@@ -36,6 +37,12 @@ export const ListCasesQuery = z.strictObject({
 export const MetricsQuery = z.strictObject({
   from: z.iso.datetime().optional().describe('window start (cases created at or after); default 30 days ago'),
   to: z.iso.datetime().optional().describe('window end (cases created before); default now'),
+});
+
+export const SimulateInput = z.strictObject({
+  policy: PolicySchema.describe('the draft policy, in the same shape as a policy file (holidays inline: holidaysFile is read only when a file is loaded)'),
+  from: z.iso.datetime().optional().describe('replay the cases created at or after this instant; default 30 days before to'),
+  to: z.iso.datetime().optional().describe('… and before this instant; default now'),
 });
 
 export const FeedbackQuery = z.strictObject({ rating: z.coerce.number().int().min(1).max(5).optional() });
@@ -200,6 +207,17 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Breach rate, resolution time, closed-within-30-days rate, repeat escalations, CSAT, open cases',
     query: MetricsQuery,
     success: { status: 200, description: 'the figures for the window' },
+  },
+  {
+    operationId: 'simulatePolicy',
+    method: 'POST',
+    path: '/policies/simulate',
+    scope: SCOPES.manage,
+    handler: { file: 'functions/http/simulate.ts', export: 'simulatePolicy' },
+    summary:
+      'What-if: replay the cases created in the window from their timelines against a draft policy; breach rate, escalations per level and kind, load per level and department, and the deadlines that would move, next to what really happened. Changes nothing.',
+    body: SimulateInput,
+    success: { status: 200, description: 'the comparison (functions/domain/simulate.ts defines every figure)' },
   },
   {
     operationId: 'answerSurveyLink',

@@ -65,6 +65,7 @@ export const ROUTE_NEEDS: Readonly<Record<string, RouteNeeds>> = {
   getCustomerHistory: READ,
   getWorkflow: { table: 'read', workflow: ['describe', 'history'] },
   getMetrics: { ...READ, throttle: { rateLimit: 5, burstLimit: 10 } },
+  simulatePolicy: { ...READ, throttle: { rateLimit: 2, burstLimit: 4 } },
   answerSurveyLink: { ...CHANGE, throttle: PUBLIC_THROTTLE },
   submitFeedback: { ...CHANGE, throttle: PUBLIC_THROTTLE },
   getOpenApi: { throttle: PUBLIC_THROTTLE },

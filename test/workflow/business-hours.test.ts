@@ -118,4 +118,32 @@ describe('business hours on the local stack', () => {
     expect(events.find((e) => e.type === 'policy.adopted')?.summary).toBe('new SLA agreed with the customer');
     expect((await second.post(`/cases/${c.id}/policy`, {})).status).toBe(409);
   }, 90_000);
+
+  it('POST /policies/simulate replays the window\'s cases against a draft, for managers only, and names a bad calendar entry', async () => {
+    // Prepare: two cases under 1-day budgets
+    const day = { L0: 'P1D', L1: 'P1D', L2: 'P1D', L3: 'P1D' };
+    const path = policyFile({ budgets: { P1: day, P2: day, P3: day, P4: day }, departments: managers });
+    const api = await start(path);
+    const from = new Date(Date.now() - 1_000).toISOString();
+    await api.post('/cases', newCaseBody());
+    await api.post('/cases', newCaseBody({ priority: 'P1' }));
+    const draft = { ...(JSON.parse((await import('node:fs')).readFileSync(path, 'utf8')) as Record<string, unknown>), name: 'draft', budgets: uniformBudgets(1) };
+
+    // Act: once four 1-second budgets have passed since creation
+    await new Promise((r) => setTimeout(r, 4_500));
+    const r = await api.post('/policies/simulate', { policy: draft, from });
+
+    // Assess: both cases escalate through every level and breach in the draft world; none did really
+    expect(r.status).toBe(200);
+    expect(r.body.window.from).toBe(from);
+    expect(r.body.actual).toMatchObject({ cases: 2, breached: 0 });
+    // (the P1 case starts at L1 by the demo policy's routing, so only the other one escalates to L1)
+    expect(r.body.simulated).toMatchObject({ cases: 2, breached: 2, breachRate: 1, escalations: { automatic: { L1: 1, L2: 2, L3: 2 } } });
+    expect(r.body.draft.version).toMatch(/^draft@/);
+    const writer = await api.token('cases/read cases/write');
+    expect((await api.post('/policies/simulate', { policy: draft }, { token: writer })).status).toBe(403);
+    const bad = await api.post('/policies/simulate', { policy: { ...draft, calendars: { desk: { timeZone: 'Mars/Olympus', week: { mon: ['09:00-17:00'] } } } } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toContainEqual(expect.objectContaining({ path: 'policy.calendars.desk.timeZone' }));
+  }, 60_000);
 });
