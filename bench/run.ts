@@ -23,6 +23,7 @@ const PARTS: Part[] = [
   { name: 'cold-start', script: 'cold-start.ts', args: ['--runs', '7'], quickArgs: ['--runs', '2'] },
   { name: 'api', script: 'api.ts', args: ['--count', '300', '--concurrency', '8'], quickArgs: ['--count', '60', '--concurrency', '8'] },
   { name: 'memory', script: 'memory.ts', args: ['--cases', '500'], quickArgs: ['--cases', '100'], nodeFlags: ['--expose-gc'] },
+  { name: 'simulate', script: 'simulate.ts', args: ['--cases', '9000', '--rounds', '3'], quickArgs: ['--cases', '1000', '--rounds', '1'] },
 ];
 
 async function main() {

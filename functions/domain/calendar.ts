@@ -118,11 +118,22 @@ interface Compiled {
   /** Windows in seconds of the local day, by luxon weekday (1 = Monday … 7 = Sunday), sorted. */
   week: { start: number; end: number }[][];
   holidays: Set<string>;
-  /** Windows of a local date as instants; memoized because simulations ask for the same days again and again. */
-  days: Map<string, Span[]>;
+  /**
+   * The calendar's windows as instants, in order, for the contiguous local days [first, last]; extended on demand
+   * in both directions. Time-zone work (luxon) happens once per local day here, so a lookup is a binary search —
+   * a month-long what-if asks for the same days hundreds of thousands of times.
+   */
+  spans: Span[];
+  first: DateTime | undefined;
+  last: DateTime | undefined;
+  /** Start of the first covered local day and of the day after the last one. */
+  coverStart: number;
+  coverEnd: number;
 }
 
 const compiledCache = new WeakMap<Calendar, Compiled>();
+/** Days added per extension. */
+const CHUNK_DAYS = 31;
 
 function compile(cal: Calendar): Compiled {
   let c = compiledCache.get(cal);
@@ -136,7 +147,7 @@ function compile(cal: Calendar): Compiled {
           .sort((a, b) => a.start - b.start),
       );
     }
-    c = { zone: cal.timeZone, week, holidays: new Set(cal.holidays), days: new Map() };
+    c = { zone: cal.timeZone, week, holidays: new Set(cal.holidays), spans: [], first: undefined, last: undefined, coverStart: 0, coverEnd: 0 };
     compiledCache.set(cal, c);
   }
   return c;
@@ -149,24 +160,61 @@ function localInstant(date: DateTime, seconds: number): number {
 }
 
 function windowsOn(c: Compiled, date: DateTime): Span[] {
-  const key = date.toISODate()!;
-  let spans = c.days.get(key);
-  if (!spans) {
-    spans = c.holidays.has(key)
-      ? []
-      : c.week[date.weekday]!.map((w) => ({ start: localInstant(date, w.start), end: localInstant(date, w.end) })).filter((s) => s.end > s.start);
-    c.days.set(key, spans);
-  }
-  return spans;
+  if (c.holidays.has(date.toISODate()!)) return [];
+  return c.week[date.weekday]!.map((w) => ({ start: localInstant(date, w.start), end: localInstant(date, w.end) })).filter((s) => s.end > s.start);
 }
 
-/** Working windows from the local day containing `from` onwards, in order; stops after MAX_DAYS days. */
-function* windowsFrom(c: Compiled, from: number): Generator<Span> {
-  let day = DateTime.fromMillis(from, { zone: c.zone }).startOf('day');
-  for (let i = 0; i < MAX_DAYS; i++, day = day.plus({ days: 1 })) {
-    for (const w of windowsOn(c, day)) if (w.end > from) yield w;
+function appendDays(c: Compiled, days: number): void {
+  for (let i = 0; i < days; i++) {
+    const day = c.last!.plus({ days: 1 }).startOf('day');
+    c.spans.push(...windowsOn(c, day));
+    c.last = day;
   }
-  throw new CalendarError(`no working time within ${MAX_DAYS} days of ${new Date(from).toISOString()} on the ${c.zone} calendar`);
+  c.coverEnd = c.last!.plus({ days: 1 }).startOf('day').toMillis();
+}
+
+function prependDays(c: Compiled, days: number): void {
+  const added: Span[] = [];
+  let first = c.first!;
+  for (let i = 0; i < days; i++) {
+    first = first.minus({ days: 1 }).startOf('day');
+    added.unshift(...windowsOn(c, first));
+  }
+  c.spans = [...added, ...c.spans];
+  c.first = first;
+  c.coverStart = first.toMillis();
+}
+
+/** The index of the first window ending after `at` (the covered days reach `at`; the index may equal spans.length). */
+function indexAfter(c: Compiled, at: number): number {
+  if (!c.first) {
+    const day = DateTime.fromMillis(at, { zone: c.zone }).startOf('day');
+    c.first = day;
+    c.last = day;
+    c.spans = windowsOn(c, day);
+    c.coverStart = day.toMillis();
+    appendDays(c, CHUNK_DAYS);
+  }
+  while (at < c.coverStart) prependDays(c, CHUNK_DAYS);
+  while (at >= c.coverEnd) appendDays(c, CHUNK_DAYS);
+  let [lo, hi] = [0, c.spans.length];
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (c.spans[mid]!.end > at) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** Window `i`, covering more days as needed; a calendar with no working time for MAX_DAYS days is a policy mistake. */
+function spanAt(c: Compiled, i: number, from: number): Span {
+  while (i >= c.spans.length) {
+    if (c.coverEnd - from > MAX_DAYS * DAY_S * 1000) {
+      throw new CalendarError(`no working time within ${MAX_DAYS} days of ${new Date(from).toISOString()} on the ${c.zone} calendar`);
+    }
+    appendDays(c, CHUNK_DAYS);
+  }
+  return c.spans[i]!;
 }
 
 /** The clock of a named calendar. */
@@ -175,7 +223,8 @@ export function calendarClock(name: string, cal: Calendar): WorkingClock {
   const spans = (from: number, to: number): Span[] => {
     const out: Span[] = [];
     if (to <= from) return out;
-    for (const w of windowsFrom(c, from)) {
+    for (let i = indexAfter(c, from); ; i++) {
+      const w = spanAt(c, i, from);
       if (w.start >= to) break;
       out.push({ start: Math.max(w.start, from), end: Math.min(w.end, to) });
     }
@@ -186,21 +235,25 @@ export function calendarClock(name: string, cal: Calendar): WorkingClock {
     add(from, ms) {
       if (ms <= 0) return from;
       let left = ms;
-      for (const w of windowsFrom(c, from)) {
+      for (let i = indexAfter(c, from); ; i++) {
+        const w = spanAt(c, i, from);
         const start = Math.max(w.start, from);
         if (left <= w.end - start) return start + left;
         left -= w.end - start;
       }
-      throw new CalendarError('unreachable');
     },
     between(from, to) {
+      if (to <= from) return 0;
       let sum = 0;
-      for (const s of spans(from, to)) sum += s.end - s.start;
+      for (let i = indexAfter(c, from); ; i++) {
+        const w = spanAt(c, i, from);
+        if (w.start >= to) break;
+        sum += Math.min(w.end, to) - Math.max(w.start, from);
+      }
       return sum;
     },
     nextWorking(at) {
-      for (const w of windowsFrom(c, at)) return Math.max(w.start, at);
-      throw new CalendarError('unreachable');
+      return Math.max(spanAt(c, indexAfter(c, at), at).start, at);
     },
     spans,
   };
