@@ -106,6 +106,22 @@ describe('business time in Asia/Kolkata (UTC+05:30, east of UTC)', () => {
   });
 });
 
+describe('holidays are local dates, never a day early or late', () => {
+  it('east of UTC: a Kolkata holiday starts at local midnight, while it is still the day before in UTC', () => {
+    const kolkata = calendarClock('kolkata', cal('Asia/Kolkata', weekdays(['09:30-18:30']), ['2026-03-03']));
+    // Mon 2 Mar 20:00Z is already Tuesday 01:30 IST, the holiday: the budget runs from Wednesday 09:30 IST (04:00Z)
+    expect(out(kolkata.add(t('2026-03-02T20:00:00Z'), HOUR))).toBe('2026-03-04T05:00:00.000Z');
+    // and Monday's window (UTC date of the holiday's eve) is untouched
+    expect(kolkata.between(t('2026-03-02T00:00:00Z'), t('2026-03-02T20:00:00Z'))).toBe(9 * HOUR);
+  });
+
+  it('west of UTC: a Santiago holiday on Friday leaves Thursday evening alone, though UTC is already Friday', () => {
+    const santiago = calendarClock('santiago', cal('America/Santiago', weekdays(['09:00-18:00']), ['2026-09-18']));
+    // Thu 17 Sep 17:30 −03 = 20:30Z: 30 min on Thursday, Friday off, weekend, Monday 21 Sep 09:00 −03 = 12:00Z + 30 min
+    expect(out(santiago.add(t('2026-09-17T20:30:00Z'), HOUR))).toBe('2026-09-21T12:30:00.000Z');
+  });
+});
+
 describe('calendar validation names the bad entry', () => {
   const withCalendar = (calendar: Record<string, unknown>, extra: Record<string, unknown> = {}) => () =>
     testPolicy({ calendars: { 'berlin-office': calendar }, calendar: 'berlin-office', ...extra });
