@@ -24,7 +24,8 @@ export function parseWindow(text: string): { start: number; end: number } | stri
   const start = h1 * 3600 + m1 * 60 + s1;
   const end = h2 * 3600 + m2 * 60 + s2;
   if (start >= DAY_S) return `"${text}" starts at 24:00; a window starts before midnight`;
-  if (end <= start) {
+  if (end === start) return `window "${text}" is empty: it ends when it starts`;
+  if (end < start) {
     return `window "${text}" ends before it starts: a window cannot cross midnight — split it, e.g. "22:00-24:00" and "00:00-06:00" on the next day`;
   }
   return { start, end };
