@@ -1,6 +1,7 @@
 // Domain: why each of a case's deadlines is what it is — the policy version and calendar, the working windows that
 // were counted, pauses, escalations, the budget used and left — as data and in plain sentences an agent can check
-// against a wall clock. Pure: a function of (case, current policy, now); GET /cases/{id}/sla serves it.
+// against a wall clock. Pure: a function of (case, its recorded events, current policy, now); GET /cases/{id}/sla
+// serves it.
 import { describeWeek, localTime, type Span, type WorkingClock } from './calendar.ts';
 import type { CaseRecord, TimelineEvent } from './model.ts';
 import { calendarNameFor, closeByMs, followUpMs, pinTerms, type Policy } from './policy.ts';
@@ -62,7 +63,8 @@ export function formatDuration(ms: number): string {
 /** Events that start a level's budget afresh (a priority change or a policy move keep its start). */
 const LEVEL_EVENTS = new Set(['created', 'escalated', 'transferred', 'reopened', 'sla.overdue']);
 
-export function explainSla(c: CaseRecord, policy: Policy, now: Date): SlaExplanation {
+/** `events` are the case's recorded events, oldest first (its pauses and escalations come from them). */
+export function explainSla(c: CaseRecord, events: readonly TimelineEvent[], policy: Policy, now: Date): SlaExplanation {
   const terms = termsOf(c, policy);
   const current = pinTerms(policy).version;
   const version = c.slaTerms?.version ?? current;
@@ -90,9 +92,9 @@ export function explainSla(c: CaseRecord, policy: Policy, now: Date): SlaExplana
   const upcomingHolidays = calendar ? calendar.holidays.filter((d) => d >= iso(nowMs - 86_400_000).slice(0, 10)).slice(0, 10) : [];
 
   // ---- pauses and escalations, from the timeline ----
-  const pauses = pausesOf(c.timeline, clock, when);
-  const levelSince = [...c.timeline].reverse().find((e) => LEVEL_EVENTS.has(e.type));
-  const escalations = c.timeline
+  const pauses = pausesOf(events, clock, when);
+  const levelSince = [...events].reverse().find((e) => LEVEL_EVENTS.has(e.type));
+  const escalations = events
     .filter((e) => e.type === 'escalated' || e.type === 'transferred' || (e.type === 'sla.overdue' && e.changes?.['level']))
     .map((e) => ({
       at: e.at,
@@ -269,7 +271,7 @@ function withoutPauses(spans: Span[], pauses: SlaExplanation['pauses'], until: n
   return out;
 }
 
-function pausesOf(timeline: TimelineEvent[], clock: WorkingClock, when: (ms: number) => string): SlaExplanation['pauses'] {
+function pausesOf(timeline: readonly TimelineEvent[], clock: WorkingClock, when: (ms: number) => string): SlaExplanation['pauses'] {
   const out: SlaExplanation['pauses'] = [];
   let from: string | undefined;
   for (const e of timeline) {

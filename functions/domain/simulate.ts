@@ -11,6 +11,18 @@ import { changePriority, close, CreateCaseInput, escalate, newCase, pause, reope
 import { pinTerms, type Policy } from './policy.ts';
 import { applyDueTimers } from './sla.ts';
 
+/** A case and its recorded events, oldest first. */
+export interface History {
+  case: CaseRecord;
+  events: readonly TimelineEvent[];
+}
+
+/**
+ * The events a case built in memory carries: the one place that knows where the domain keeps a change's events.
+ * (After the storage rewrite a case read from the store carries none; a case built by replay carries all of its.)
+ */
+const recorded = (c: CaseRecord): readonly TimelineEvent[] => c.timeline;
+
 export interface Figures {
   cases: number;
   breached: number;
@@ -59,8 +71,9 @@ const MAX_LISTED = 100;
 const perLevel = (): Record<Level, number> => ({ L0: 0, L1: 0, L2: 0, L3: 0 });
 const bump = (r: Record<string, number>, k: string) => (r[k] = (r[k] ?? 0) + 1);
 
-/** The figures over cases, from their timelines (and, for what is open, their current state). */
-export function figures(cases: CaseRecord[]): Figures {
+/** The figures over cases, from their recorded events (and, for what is open, their current state). */
+export function figures(histories: readonly History[]): Figures {
+  const cases = histories.map((h) => h.case);
   const f: Figures = {
     cases: cases.length,
     breached: 0,
@@ -71,10 +84,10 @@ export function figures(cases: CaseRecord[]): Figures {
     load: { byLevel: perLevel(), byDepartment: {} },
     open: { byLevel: perLevel(), byDepartment: {} },
   };
-  for (const c of cases) {
+  for (const { case: c, events } of histories) {
     let breached = false;
     let overdue = false;
-    for (const e of c.timeline) {
+    for (const e of events) {
       const level = e.changes?.['level']?.after as Level | undefined;
       const dept = e.changes?.['department']?.after as string | undefined;
       switch (e.type) {
@@ -149,11 +162,11 @@ function actionOf(e: TimelineEvent): { name: string; apply: Action } | undefined
   }
 }
 
-/** One case replayed under the draft up to `asOf`. */
-export function replayCase(real: CaseRecord, draft: Policy, asOf: Date, skipped: SimulationReport['skipped'] = []): CaseRecord {
+/** One case replayed under the draft up to `asOf`, with the history the replay recorded. */
+export function replayCase({ case: real, events }: History, draft: Policy, asOf: Date, skipped: SimulationReport['skipped'] = []): History {
   let n = 0;
   const newId = () => `sim-${String(++n).padStart(6, '0')}`;
-  const created = real.timeline.find((e) => e.type === 'created');
+  const created = events.find((e) => e.type === 'created');
   const actorAt = (e: TimelineEvent | undefined, at: string): ChangeContext => ({
     now: new Date(at),
     actor: e?.actor ?? { kind: 'system', id: 'simulation' },
@@ -168,7 +181,7 @@ export function replayCase(real: CaseRecord, draft: Policy, asOf: Date, skipped:
     ...(real.category ? { category: real.category } : {}),
   });
   let c = newCase(real.id, input, actorAt(created, real.createdAt));
-  for (const e of real.timeline) {
+  for (const e of events) {
     if (Date.parse(e.at) > asOf.getTime()) break;
     const action = actionOf(e);
     if (!action) continue;
@@ -181,18 +194,19 @@ export function replayCase(real: CaseRecord, draft: Policy, asOf: Date, skipped:
       skipped.push({ caseId: real.id, at: e.at, action: action.name, reason: err.message });
     }
   }
-  return applyDueTimers(c, actorAt(undefined, asOf.toISOString()));
+  const end = applyDueTimers(c, actorAt(undefined, asOf.toISOString()));
+  return { case: end, events: recorded(end) };
 }
 
 /** Replay every case against the draft and compare with what really happened (the cases as they are at `asOf`). */
-export function simulate(cases: CaseRecord[], draft: Policy, asOf: Date): SimulationReport {
+export function simulate(histories: readonly History[], draft: Policy, asOf: Date): SimulationReport {
   const skipped: SimulationReport['skipped'] = [];
-  const sorted = [...cases].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
-  const replayed = sorted.map((c) => replayCase(c, draft, asOf, skipped));
+  const sorted = [...histories].sort((a, b) => a.case.createdAt.localeCompare(b.case.createdAt) || a.case.id.localeCompare(b.case.id));
+  const replayed = sorted.map((h) => replayCase(h, draft, asOf, skipped));
   const changes: MovedDeadline[] = [];
   let compared = 0;
-  sorted.forEach((real, i) => {
-    const sim = replayed[i]!;
+  sorted.forEach(({ case: real }, i) => {
+    const sim = replayed[i]!.case;
     const open = (c: CaseRecord) => c.status === 'OPEN' || c.status === 'PAUSED';
     if (!open(real) || !open(sim)) return;
     for (const deadline of ['levelDueAt', 'closeBy'] as const) {

@@ -11,6 +11,6 @@ export const simulatePolicy = httpHandler(async (event) => {
   const to = input.to ?? now.toISOString();
   const from = input.from ?? new Date(Date.parse(to) - 30 * 86_400_000).toISOString();
   if (Date.parse(from) >= Date.parse(to)) throw new RequestError(400, 'Invalid request', 'from must be before to', [{ path: 'from', message: 'must be before to' }]);
-  const cases = await casesCreatedIn(from, to);
-  return json(200, { window: { from, to }, ...simulate(cases, input.policy, now) });
+  const histories = (await casesCreatedIn(from, to)).map((c) => ({ case: c, events: c.timeline }));
+  return json(200, { window: { from, to }, ...simulate(histories, input.policy, now) });
 });

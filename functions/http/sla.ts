@@ -7,5 +7,5 @@ import { caseIdOf } from './case-response.ts';
 
 export const getSla = httpHandler(async (event) => {
   const c = await getCase(caseIdOf(event));
-  return json(200, explainSla(c, getPolicy(), new Date()));
+  return json(200, explainSla(c, c.timeline, getPolicy(), new Date()));
 });

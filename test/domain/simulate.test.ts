@@ -21,13 +21,13 @@ import { describe, expect, it } from 'vitest';
 import type { CaseRecord } from '../../functions/domain/model.ts';
 import { escalate, pause, resolve, resume } from '../../functions/domain/operations.ts';
 import { applyDueTimers } from '../../functions/domain/sla.ts';
-import { figures, simulate } from '../../functions/domain/simulate.ts';
+import { figures, simulate, type History } from '../../functions/domain/simulate.ts';
 import { HOUR, makeCase, testPolicy, world } from '../support/domain-fixtures.ts';
 
 const at = (s: string) => new Date(`2026-03-0${s}Z`);
 const ASOF = at('3T11:30:00');
 
-function history(): CaseRecord[] {
+function history(): History[] {
   const w = world(testPolicy({ warnAt: null }, 'PT4H'));
   const a0 = makeCase(w, { id: 'A', createdAt: at('2T09:00:00') });
   const a = resolve(applyDueTimers(a0, w.ctx(at('2T12:00:00'))), { resolution: 'Refund issued.' }, w.ctx(at('2T12:00:00')));
@@ -37,7 +37,7 @@ function history(): CaseRecord[] {
   c = resume(applyDueTimers(c, w.ctx(at('3T09:00:00'))), {}, w.ctx(at('3T09:00:00')));
   c = escalate(applyDueTimers(c, w.ctx(at('3T10:00:00'))), { kind: 'hierarchical', toLevel: 'L2', summary: 'key account' }, w.ctx(at('3T10:00:00')));
   c = applyDueTimers(c, w.ctx(ASOF));
-  return [a, b, c];
+  return [a, b, c].map((x: CaseRecord) => ({ case: x, events: x.timeline }));
 }
 
 const officeDraft = () =>
