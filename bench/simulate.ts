@@ -62,7 +62,7 @@ function month(n: number, policy: Policy): History[] {
     if (rnd() < 0.05) step(rnd() * 8, (x, k) => escalate(x, { kind: 'functional', summary: 'billing question', toDepartment: 'billing' }, k));
     if (rnd() < 0.7) step(1 + rnd() * 40, (x, k) => resolve(x, { resolution: 'Done.' }, k));
     const end = applyDueTimers(c, ctx(asOf));
-    out.push({ case: end, events: end.timeline });
+    out.push({ case: end, events: end.newEvents });
   }
   return out;
 }

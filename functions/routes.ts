@@ -45,6 +45,11 @@ export const SimulateInput = z.strictObject({
   to: z.iso.datetime().optional().describe('… and before this instant; default now'),
 });
 
+export const TimelineQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(1000).default(200).describe('entries per page (events and their emails)'),
+  cursor: z.string().max(2048).optional().describe('nextCursor of the previous page'),
+});
+
 export const FeedbackQuery = z.strictObject({ rating: z.coerce.number().int().min(1).max(5).optional() });
 
 export interface RouteSpec {
@@ -141,7 +146,8 @@ export const ROUTES: readonly RouteSpec[] = [
     path: '/cases/{id}/timeline',
     scope: SCOPES.read,
     handler: { file: 'functions/http/timeline.ts', export: 'getTimeline' },
-    summary: 'Every event on the case, oldest first: who, what, when, before/after; emails sent',
+    summary: 'Every event on the case, oldest first, a page at a time: who, what, when, before/after; each followed by the emails it owed and their outcome',
+    query: TimelineQuery,
     success: { status: 200, schema: Timeline, description: 'the timeline' },
   },
   {

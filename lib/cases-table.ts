@@ -1,8 +1,8 @@
 // Infrastructure (stateful): the cases table. Its keys and indexes come from the schema module the repository uses,
-// so the table and the code that queries it cannot disagree. The local stack creates its dynalite table from this
-// resource's properties, which are CreateTable-shaped.
+// so the table and the code that queries it cannot disagree. The local stack creates its DynamoDB Local table from this
+// resource's properties, which are CreateTable-shaped (keys, indexes, stream).
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, type CfnTable, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, type CfnTable, ProjectionType, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { CASE_INDEXES, projectionFor, TABLE_KEYS, type CaseIndexName } from '../functions/adapters/case-table-schema.ts';
 
@@ -27,6 +27,8 @@ export class CasesTable extends Construct {
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
       timeToLiveAttribute: TTL_ATTRIBUTE,
+      // The effects consumer (lib/stream-effects.ts) needs both: a new email's item, and a case's timer before and after.
+      stream: StreamViewType.NEW_AND_OLD_IMAGES,
     });
     (this.table.node.defaultChild as CfnTable).overrideLogicalId(CASES_TABLE_LOGICAL_ID);
 

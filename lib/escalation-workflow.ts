@@ -54,14 +54,12 @@ export class EscalationWorkflow extends Construct {
     // function cannot depend on the state machine (a cycle). Evaluate never starts or stops executions itself.
     this.evaluateFunction = new EscalatorFunction(this, 'EvaluateFunction', {
       handler: { file: 'functions/workflow/evaluate.ts', export: 'handler' },
-      description: 'Escalation workflow task: re-reads the case, applies what is due, sends what that owes, returns the next wake-up',
+      description: 'Escalation workflow task: re-reads the case, applies what is due (its emails follow from the stream), returns the next wake-up',
       policyDocument: props.policyDocument,
       invocation: { kind: 'sync', caller: 'the escalation workflow (Step Functions LambdaInvoke)' },
       timeout: Duration.seconds(60),
     })
-      .bindTable(props.cases, 'readWrite')
-      .bindEmail(props.email)
-      .bindLinkSigningKey(props.linkSigningKey);
+      .bindTable(props.cases, 'readWrite');
 
     const evaluate = new LambdaInvoke(this, STATE_NAMES.evaluate, {
       lambdaFunction: this.evaluateFunction,

@@ -56,7 +56,8 @@ export interface EmailSending {
 }
 
 const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
-const TABLE_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+/** TransactWriteItems is authorised per item by these (there is no IAM action of its own). */
+const TABLE_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'];
 
 /**
  * The esbuild settings every function is built with, shared with bench/cold-start.ts so what is measured is what

@@ -10,6 +10,7 @@ import { EscalatorApi } from './http-api.ts';
 import { Notifications } from './notifications.ts';
 import { Ops } from './ops.ts';
 import { Reconciler } from './reconciler.ts';
+import { StreamEffects } from './stream-effects.ts';
 
 export interface EscalatorStackProps extends StackProps {
   /** The validated policy (drives the SES identity and configuration set). */
@@ -31,6 +32,7 @@ export class EscalatorStack extends Stack {
   readonly workflow: EscalationWorkflow;
   readonly api: EscalatorApi;
   readonly reconciler: Reconciler;
+  readonly effects: StreamEffects;
 
   constructor(scope: Construct, id: string, props: EscalatorStackProps) {
     super(scope, id, props);
@@ -57,6 +59,7 @@ export class EscalatorStack extends Stack {
     this.workflow = new EscalationWorkflow(this, 'EscalationWorkflow', shared);
     this.api = new EscalatorApi(this, 'Api', { ...shared, stateMachine: this.workflow.stateMachine, auth: this.auth });
     this.reconciler = new Reconciler(this, 'Reconciler', { ...shared, stateMachine: this.workflow.stateMachine });
+    this.effects = new StreamEffects(this, 'StreamEffects', { ...shared, stateMachine: this.workflow.stateMachine });
 
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
     output('ApiUrl', this.api.url, 'Base URL of the API (set the policy\'s notifications.publicBaseUrl to it)');
@@ -69,6 +72,6 @@ export class EscalatorStack extends Stack {
     output('ConfigurationSetName', this.notifications.configurationSet.configurationSetName, 'SES configuration set (bounces and complaints)');
     output('SenderIdentity', policy.notifications.from, 'SES identity to verify (or take the account out of the sandbox)');
     output('AlarmTopicArn', this.ops.alarmTopic.topicArn, 'Subscribe operations to this topic');
-    output('DeadLetterQueueUrl', this.ops.deadLetterQueue.queueUrl, 'Failed asynchronous events (reconciler runs, bounce notifications)');
+    output('DeadLetterQueueUrl', this.ops.deadLetterQueue.queueUrl, 'Failed asynchronous events (reconciler runs, bounce notifications) and stream records the effects consumer gave up on');
   }
 }

@@ -35,12 +35,12 @@ export interface RouteNeeds {
   readonly throttle?: Throttle;
 }
 
-/** Below the HTTP API's 30 s integration limit, above a write's retries plus its email drain. */
+/** Below the HTTP API's 30 s integration limit, above a write's retries under contention (8 s). */
 export const API_FUNCTION_TIMEOUT = Duration.seconds(28);
 
 const READ: RouteNeeds = { table: 'read' };
-/** A change to a case: the write, then its effects (stop/start the timer, send the email it owes). */
-const CHANGE: RouteNeeds = { table: 'readWrite', workflow: ['start', 'stop', 'describe'], email: true, linkSigningKey: true };
+/** A change to a case: one transaction. Its effects (timer, emails) follow from the stream (lib/stream-effects.ts). */
+const CHANGE: RouteNeeds = { table: 'readWrite' };
 /** Anyone with a link can reach these: keep them slow. */
 const PUBLIC_THROTTLE: Throttle = { rateLimit: 5, burstLimit: 10 };
 
@@ -66,8 +66,8 @@ export const ROUTE_NEEDS: Readonly<Record<string, RouteNeeds>> = {
   getWorkflow: { table: 'read', workflow: ['describe', 'history'] },
   getMetrics: { ...READ, throttle: { rateLimit: 5, burstLimit: 10 } },
   simulatePolicy: { ...READ, throttle: { rateLimit: 2, burstLimit: 4 } },
-  answerSurveyLink: { ...CHANGE, throttle: PUBLIC_THROTTLE },
-  submitFeedback: { ...CHANGE, throttle: PUBLIC_THROTTLE },
+  answerSurveyLink: { ...CHANGE, linkSigningKey: true, throttle: PUBLIC_THROTTLE },
+  submitFeedback: { ...CHANGE, linkSigningKey: true, throttle: PUBLIC_THROTTLE },
   getOpenApi: { throttle: PUBLIC_THROTTLE },
 };
 
@@ -146,8 +146,7 @@ export class EscalatorApi extends Construct {
         description: `${routeKey(route)}: ${route.summary}`.slice(0, 256),
         policyDocument: props.policyDocument,
         invocation: { kind: 'sync', caller: 'API Gateway' },
-        // A write may retry a lost race for up to 8 s and then spend up to 10 s sending the email it owes; the function
-        // must outlive both (a send cut off mid-flight is never resent). HTTP APIs wait at most 30 s for a Lambda.
+        // A write may retry a lost race for up to 8 s; HTTP APIs wait at most 30 s for a Lambda.
         timeout: API_FUNCTION_TIMEOUT,
         environment: {
           TABLE_NAME: props.cases.table.tableName,

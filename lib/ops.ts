@@ -67,14 +67,14 @@ export class Ops extends Construct {
     );
 
     this.alarm('DeadLettersAlarm', this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
-      'an asynchronous event (reconciler run, email bounce) failed all retries and waits in the dead-letter queue');
+      'an asynchronous event (reconciler run, email bounce) or a batch of stream records failed all retries and waits in the dead-letter queue');
   }
 
-  /** An alarm that fires on the first occurrence (threshold 1 in one 5-minute period) and notifies the alarm topic. */
-  alarm(id: string, metric: IMetric, description: string, scope: Construct = this): Alarm {
+  /** An alarm that fires when the metric reaches `threshold` (default: the first occurrence) in one 5-minute period, to the alarm topic. */
+  alarm(id: string, metric: IMetric, description: string, scope: Construct = this, threshold = 1): Alarm {
     const alarm = new Alarm(scope, id, {
       metric,
-      threshold: 1,
+      threshold,
       evaluationPeriods: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,

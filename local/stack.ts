@@ -1,6 +1,7 @@
-// Local stack: the whole of Escalator in one Node process on 127.0.0.1 — DynamoDB (dynalite), Step Functions
-// (the definition from the synthesized template), SES (aws-ses-v2-local), the API gateway and the reconciler —
-// with the same handler code as on AWS, which sees only the SDK's standard endpoint variables.
+// Local stack: the whole of Escalator on 127.0.0.1 — DynamoDB (AWS's DynamoDB Local, a JVM child process), its stream
+// consumer (the event source mapping from the template, as a poller), Step Functions (the definition from the
+// synthesized template), SES (aws-ses-v2-local), the API gateway and the reconciler — with the same handler code as on
+// AWS, which sees only the SDK's standard endpoint variables.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -12,6 +13,8 @@ import { createLocalAuth, loadLocalClients, type LocalAuth } from './auth.ts';
 import { startGateway, type Gateway } from './gateway.ts';
 import { LOCAL_REGION, localDefinition, readTemplate, type CfnTemplate, type HandlerRef } from './template.ts';
 import { startLocalStepFunctions, type LocalStepFunctions } from './stepfunctions/index.ts';
+import { JavaMissingError, startDynamoDbLocal } from './dynamodb.ts';
+import { startStreamPoller, type StreamPoller } from './stream-poller.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const DEFAULT_PORTS = { api: 3000, dynamodb: 8000, stepfunctions: 8083, ses: 8005 } as const;
@@ -28,6 +31,10 @@ export interface LocalStackOptions {
   reconcileEveryMs?: number;
   throttle?: { rate: number; burst: number } | false;
   clientsPath?: string | undefined;
+  /** Use a DynamoDB Local that is already running (tests share one per run) instead of starting one. */
+  dynamodb?: { endpoint: string } | undefined;
+  /** @default escalator-cases */
+  tableName?: string;
   log?: (line: string) => void;
 }
 
@@ -37,8 +44,11 @@ export interface LocalStack {
   policy: Policy;
   stateMachineArn: string;
   auth: LocalAuth;
+  tableName: string;
   /** Run the reconciler now (tests use it instead of waiting for the interval). */
   reconcile(): Promise<unknown>;
+  /** Resolves once the stream consumer has been handed every change written before the call. */
+  drained(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -111,6 +121,21 @@ async function loadHandler(ref: HandlerRef): Promise<(event: unknown, context?: 
   return fn as (event: unknown, context?: unknown) => Promise<unknown>;
 }
 
+/** The Lambda context a handler gets locally (Powertools reads these fields). */
+function lambdaContext(functionName: string) {
+  return {
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:000000000000:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: randomBytes(16).toString('hex'),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => 60_000,
+  };
+}
+
 export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
   const log = opts.log ?? (() => undefined);
   const ports = { ...DEFAULT_PORTS, ...opts.ports };
@@ -122,6 +147,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     throw e instanceof PolicyFileError ? new StartupError(e.message) : e;
   }
   const dataDir = opts.dataDir ? resolve(opts.dataDir) : undefined;
+  const tableName = opts.tableName ?? TABLE_NAME;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -133,11 +159,23 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const template = await loadTemplate(policyPath, opts.templatePath);
     const def = localDefinition(template);
 
-    // DynamoDB
-    const { default: dynalite } = (await import('dynalite')) as { default: (o: object) => Server };
-    const ddbServer = dynalite({ ...(dataDir ? { path: join(dataDir, 'dynamodb') } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-    ports.dynamodb = await listen(ddbServer, ports.dynamodb, 'DynamoDB', 'DYNAMODB_PORT');
-    stops.push(() => new Promise((r) => ddbServer.close(() => r())));
+    // DynamoDB: AWS's DynamoDB Local, on disk under the data folder (or in memory), unless one is given.
+    let dynamodbEndpoint = opts.dynamodb?.endpoint;
+    if (!dynamodbEndpoint) {
+      const probe = createServer();
+      ports.dynamodb = await listen(probe, ports.dynamodb, 'DynamoDB', 'DYNAMODB_PORT');
+      await new Promise((r) => probe.close(r));
+      if (dataDir && existsSync(join(dataDir, 'dynamodb'))) {
+        log(`note: ${join(dataDir, 'dynamodb')} holds data of the earlier local store (dynalite), which this version does not read; it starts from an empty store (delete that folder to silence this)`);
+      }
+      const ddbLocal = await startDynamoDbLocal({ port: ports.dynamodb, dbPath: dataDir ? join(dataDir, 'dynamodb-local') : undefined }).catch((e: Error) => {
+        throw e instanceof JavaMissingError ? new StartupError(e.message) : e;
+      });
+      dynamodbEndpoint = ddbLocal.endpoint;
+      stops.push(() => ddbLocal.stop());
+    } else {
+      ports.dynamodb = Number(new URL(dynamodbEndpoint).port);
+    }
 
     // SES
     const { default: sesServer } = (await import('aws-ses-v2-local')) as unknown as { default: (c: { host: string; port: number }) => Promise<Server> };
@@ -159,7 +197,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
 
     const urls = {
       api: gateway.url,
-      dynamodb: `http://127.0.0.1:${ports.dynamodb}`,
+      dynamodb: dynamodbEndpoint,
       stepfunctions: `http://127.0.0.1:${ports.stepfunctions}`,
       ses: `http://127.0.0.1:${ports.ses}`,
     };
@@ -173,7 +211,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       AWS_ENDPOINT_URL_DYNAMODB: urls.dynamodb,
       AWS_ENDPOINT_URL_SES: urls.ses,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      TABLE_NAME,
+      TABLE_NAME: tableName,
       STATE_MACHINE_ARN: def.stateMachine.arn,
       ESCALATOR_POLICY_JSON: JSON.stringify(localPolicy),
       LINK_SIGNING_KEY: linkSigningKey(dataDir),
@@ -184,9 +222,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const { DynamoDBClient, CreateTableCommand, DescribeTableCommand } = await import('@aws-sdk/client-dynamodb');
     const admin = new DynamoDBClient({ endpoint: urls.dynamodb });
     try {
-      await admin.send(new DescribeTableCommand({ TableName: TABLE_NAME }));
+      await admin.send(new DescribeTableCommand({ TableName: tableName }));
     } catch {
-      await admin.send(new CreateTableCommand({ TableName: TABLE_NAME, ...def.table } as never));
+      await admin.send(new CreateTableCommand({ TableName: tableName, ...def.table } as never));
     }
     admin.destroy();
 
@@ -198,7 +236,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       dispatch: async (resource, input) => {
         const ref = def.lambdas.get(resource);
         if (!ref) throw new Error(`no local handler for ${resource}`);
-        return (await loadHandler(ref))(input, { functionName: ref.export, awsRequestId: 'local', getRemainingTimeInMillis: () => 60_000 });
+        return (await loadHandler(ref))(input, lambdaContext(ref.export));
       },
       log,
     }).catch((e: NodeJS.ErrnoException) => {
@@ -208,6 +246,22 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     urls.stepfunctions = sfnServer.url;
     process.env['AWS_ENDPOINT_URL_SFN'] = sfnServer.url;
     stops.push(() => sfnServer.stop());
+
+    // The stream's consumers, wired as the template's event source mappings say.
+    const pollers: StreamPoller[] = [];
+    for (const consumer of def.streamConsumers) {
+      const poller = await startStreamPoller({
+        endpoint: dynamodbEndpoint,
+        tableName,
+        mapping: consumer.mapping,
+        invoke: async (event) => (await loadHandler(consumer.handler))(event, lambdaContext(consumer.handler.export)),
+        checkpointFile: dataDir ? join(dataDir, `stream-checkpoint-${tableName}.json`) : undefined,
+        failureFile: dataDir ? join(dataDir, 'stream-failures.jsonl') : undefined,
+        log,
+      });
+      pollers.push(poller);
+      stops.push(() => poller.stop());
+    }
     markReady();
 
     // The reconciler, on an interval as the EventBridge schedule is on AWS.
@@ -231,7 +285,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       });
     }
 
-    return { urls, ports, policy: localPolicy, stateMachineArn: def.stateMachine.arn, auth, reconcile, stop: stopAll };
+    const drained = async () => {
+      await Promise.all(pollers.map((p) => p.drained()));
+    };
+    return { urls, ports, policy: localPolicy, stateMachineArn: def.stateMachine.arn, tableName, auth, reconcile, drained, stop: stopAll };
   } catch (e) {
     await stopAll();
     throw e;

@@ -1,6 +1,8 @@
 // Local stack: reads what it runs from the synthesized CloudFormation template — the state machine's definition
-// (intrinsics resolved), which module handles each Lambda, and the table's key schema — so nothing drifts.
+// (intrinsics resolved), which module handles each Lambda, the table's keys, indexes and stream, and how the stream is
+// consumed (the event source mapping) — so nothing drifts.
 import { readFileSync } from 'node:fs';
+import type { StreamMapping } from './stream-poller.ts';
 
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '000000000000';
@@ -28,6 +30,8 @@ export interface LocalDefinition {
   handlers: HandlerRef[];
   /** CreateTable input for the cases table. */
   table: Record<string, unknown>;
+  /** The consumers of the table's stream (event source mappings), each with the module that handles it. */
+  streamConsumers: { handler: HandlerRef; mapping: StreamMapping }[];
 }
 
 export function readTemplate(path: string): CfnTemplate {
@@ -96,7 +100,30 @@ export function localDefinition(t: CfnTemplate, stateMachineName = 'EscalationWo
     AttributeDefinitions: p['AttributeDefinitions'],
     BillingMode: 'PAY_PER_REQUEST',
     ...(p['GlobalSecondaryIndexes'] ? { GlobalSecondaryIndexes: p['GlobalSecondaryIndexes'] } : {}),
+    ...(p['StreamSpecification'] ? { StreamSpecification: { StreamEnabled: true, ...(p['StreamSpecification'] as object) } } : {}),
   };
+  const tableId = tables[0]![0];
+
+  const streamConsumers: LocalDefinition['streamConsumers'] = [];
+  for (const [, r] of entries) {
+    if (r.Type !== 'AWS::Lambda::EventSourceMapping') continue;
+    const m = r.Properties ?? {};
+    const source = m['EventSourceArn'] as { 'Fn::GetAtt'?: [string, string] } | undefined;
+    if (source?.['Fn::GetAtt']?.[0] !== tableId || source['Fn::GetAtt'][1] !== 'StreamArn') continue;
+    const fnId = (m['FunctionName'] as { Ref?: string } | undefined)?.Ref;
+    const handler = fnId ? (t.Resources[fnId]?.Metadata?.['escalator:handler'] as HandlerRef | undefined) : undefined;
+    if (!handler) throw new Error('an event source mapping of the table names no function with an escalator:handler');
+    streamConsumers.push({
+      handler,
+      mapping: {
+        batchSize: Number(m['BatchSize'] ?? 100),
+        maximumRetryAttempts: Number(m['MaximumRetryAttempts'] ?? 10_000),
+        bisectBatchOnFunctionError: m['BisectBatchOnFunctionError'] === true,
+        startingPosition: m['StartingPosition'] === 'LATEST' ? 'LATEST' : 'TRIM_HORIZON',
+        reportBatchItemFailures: ((m['FunctionResponseTypes'] as string[] | undefined) ?? []).includes('ReportBatchItemFailures'),
+      },
+    });
+  }
   return {
     stateMachine: {
       name: stateMachineName,
@@ -106,5 +133,6 @@ export function localDefinition(t: CfnTemplate, stateMachineName = 'EscalationWo
     lambdas,
     handlers,
     table,
+    streamConsumers,
   };
 }

@@ -1,32 +1,92 @@
-// Secondary adapter: cases in one DynamoDB table. Every change is one conditional write on the case item.
+// Secondary adapter: cases in one DynamoDB table (layout: case-table-schema.ts). Every change is one
+// TransactWriteItems — the case item conditional on its version, its new events and owed emails as their own items, and
+// the idempotency record when there is one — so a case's history grows as items and a write costs what it adds.
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type BatchGetCommandOutput, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type BatchGetCommandOutput,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../commons/clients/dynamodb.ts';
 import { tableName } from '../commons/config.ts';
 import { ValidationError } from '../domain/errors.ts';
-import type { CaseRecord, Level, Status } from '../domain/model.ts';
-import { CASE_INDEXES, type CaseIndexName } from './case-table-schema.ts';
+import { emptyStats, type CaseRecord, type Level, type OutboxEntry, type Status, type TimelineEvent } from '../domain/model.ts';
+import {
+  CaseExistsError,
+  IdempotencyRecordExistsError,
+  StaleVersionError,
+  type AttentionIndex,
+  type AttentionItem,
+  type CaseCommit,
+  type CaseStore,
+  type EmailRecord,
+  type EmailStore,
+  type IdempotencyRecord,
+} from '../app/ports.ts';
+import { CASE_INDEXES, caseIdOfPk, EVENT_PREFIX, itemKind, keys, type CaseIndexName } from './case-table-schema.ts';
+import { ulidFloor } from './ulid-bounds.ts';
 
-const caseKey = (id: string) => ({ pk: `CASE#${id}`, sk: 'CASE' });
-const BOOKKEEPING = ['pk', 'sk', 'kind', 'customerId', 'attention'] as const;
+/** Attributes of a case item that are storage bookkeeping, not part of the case. */
+const CASE_BOOKKEEPING = ['pk', 'sk', 'kind', 'customerId', 'attention', 'attentionSince'] as const;
+/** Idempotency records are kept this long (TTL); a retry after that is a new request. */
+const IDEMPOTENCY_KEEP_S = 24 * 3600;
 
-function toItem(c: CaseRecord): Record<string, unknown> {
-  const attention = c.timer.pending || c.outbox.length > 0 ? 'Y' : undefined;
-  return { ...caseKey(c.id), kind: 'CASE', customerId: c.customer.id, ...(attention ? { attention } : {}), ...c };
+export function caseItem(c: CaseRecord): Record<string, unknown> {
+  const { newEvents: _e, owedEmails: _o, ...state } = c;
+  return {
+    ...keys.case(c.id),
+    kind: 'CASE',
+    customerId: c.customer.id,
+    ...(c.timer.pending ? { attention: 'Y', attentionSince: c.updatedAt } : {}),
+    ...state,
+  };
 }
 
-function fromItem(item: Record<string, unknown>): CaseRecord {
+export function fromCaseItem(item: Record<string, unknown>): CaseRecord {
   const rec = { ...item };
-  for (const k of BOOKKEEPING) delete rec[k];
-  return { timeline: [], outbox: [], compensations: [], reopenCount: 0, ...rec } as unknown as CaseRecord;
+  for (const k of CASE_BOOKKEEPING) delete rec[k];
+  return { compensations: [], reopenCount: 0, stats: emptyStats(), ...rec, newEvents: [], owedEmails: [] } as unknown as CaseRecord;
 }
 
-export class CaseExistsError extends Error {
-  override name = 'CaseExistsError';
+function eventItem(caseId: string, e: TimelineEvent): Record<string, unknown> {
+  return { ...keys.event(caseId, e.id), itemType: 'EVENT', caseId, ...e };
 }
-/** The conditional write lost: someone else changed the case since it was read. */
-export class StaleVersionError extends Error {
-  override name = 'StaleVersionError';
+
+function fromEventItem(item: Record<string, unknown>): TimelineEvent {
+  const { pk: _p, sk: _s, itemType: _t, caseId: _c, ...e } = item;
+  return e as unknown as TimelineEvent;
+}
+
+export function emailItem(caseId: string, o: OutboxEntry, owedAt: string): Record<string, unknown> {
+  return {
+    ...keys.email(caseId, o.eventId, o.template, o.to),
+    itemType: 'EMAIL',
+    caseId,
+    ...o,
+    state: 'OWED',
+    owedAt,
+    attention: 'Y',
+    attentionSince: owedAt,
+  };
+}
+
+export function fromEmailItem(item: Record<string, unknown>): EmailRecord {
+  const { pk: _p, sk: _s, itemType: _t, attention: _a, attentionSince: _as, ...e } = item;
+  return e as unknown as EmailRecord;
+}
+
+const emailKeyOf = (e: Pick<EmailRecord, 'caseId' | 'eventId' | 'template' | 'to'>) => keys.email(e.caseId, e.eventId, e.template, e.to);
+
+/** `<caseId>/<eventId>/<template>/<to>` → its item key. */
+export function emailItemKey(caseId: string, key: string) {
+  const [, eventId = '', template = '', ...rest] = key.split('/');
+  return keys.email(caseId, eventId, template, rest.join('/'));
 }
 
 export interface CaseQuery {
@@ -48,62 +108,89 @@ export interface CasePage {
   nextCursor: string | null;
 }
 
-export const caseRepository = {
-  async get(id: string): Promise<CaseRecord | undefined> {
-    const r = await ddb.send(new GetCommand({ TableName: tableName(), Key: caseKey(id), ConsistentRead: true }));
-    return r.Item ? fromItem(r.Item) : undefined;
+/** One page of a case's timeline: its events oldest first, each followed by the emails it owed. */
+export interface TimelinePage {
+  entries: ({ kind: 'event'; event: TimelineEvent } | { kind: 'email'; email: EmailRecord })[];
+  nextCursor: string | null;
+}
+
+export const caseRepository: CaseStore & EmailStore & AttentionIndex & {
+  getMany(ids: string[]): Promise<CaseRecord[]>;
+  list(q: CaseQuery): Promise<CasePage>;
+  timelinePage(caseId: string, limit: number, cursor?: string): Promise<TimelinePage>;
+} = {
+  async get(id) {
+    const r = await ddb.send(new GetCommand({ TableName: tableName(), Key: keys.case(id), ConsistentRead: true }));
+    return r.Item ? fromCaseItem(r.Item) : undefined;
   },
 
-  /** Many cases by id (BatchGetItem, 100 keys a call, unprocessed keys retried), in no particular order. */
-  async getMany(ids: string[]): Promise<CaseRecord[]> {
-    const out: CaseRecord[] = [];
-    for (let i = 0; i < ids.length; i += 100) {
-      let keys: Record<string, unknown>[] | undefined = ids.slice(i, i + 100).map(caseKey);
-      for (let attempt = 0; keys?.length; attempt++) {
-        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1_000, 50 * 2 ** attempt)));
-        const r: BatchGetCommandOutput = await ddb.send(new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: keys, ConsistentRead: true } } }));
-        out.push(...(r.Responses?.[tableName()] ?? []).map(fromItem));
-        keys = r.UnprocessedKeys?.[tableName()]?.Keys as Record<string, unknown>[] | undefined;
-      }
+  async getIdempotency(clientId, key) {
+    const r = await ddb.send(new GetCommand({ TableName: tableName(), Key: keys.idempotency(clientId, key), ConsistentRead: true }));
+    return r.Item ? (r.Item['record'] as IdempotencyRecord) : undefined;
+  },
+
+  async getWithIdempotency(id, clientId, key) {
+    const idem = keys.idempotency(clientId, key);
+    const items = await batchGet([keys.case(id), idem]);
+    const out: { case?: CaseRecord; record?: IdempotencyRecord } = {};
+    for (const item of items) {
+      if (item['pk'] === idem.pk) out.record = item['record'] as IdempotencyRecord;
+      else out.case = fromCaseItem(item);
     }
     return out;
   },
 
-  async create(c: CaseRecord): Promise<void> {
+  /** Many cases by id (BatchGetItem, 100 keys a call, unprocessed keys retried), in no particular order. */
+  async getMany(ids) {
+    return (await batchGet(ids.map((id) => keys.case(id)))).map(fromCaseItem);
+  },
+
+  async commit(change: CaseCommit) {
+    const TableName = tableName();
+    const c = change.case;
+    const caseCondition =
+      change.expectedVersion === null
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : { ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': change.expectedVersion } };
+    const items = [
+      { Put: { TableName, Item: caseItem(c), ...caseCondition } },
+      ...change.events.map((e) => ({ Put: { TableName, Item: eventItem(c.id, e), ConditionExpression: 'attribute_not_exists(pk)' } })),
+      ...change.emails.map((o) => ({ Put: { TableName, Item: emailItem(c.id, o, c.updatedAt), ConditionExpression: 'attribute_not_exists(pk)' } })),
+      ...(change.idempotency ? [{ Put: { TableName, Item: idempotencyItem(change.idempotency), ConditionExpression: 'attribute_not_exists(pk)' } }] : []),
+    ];
+    if (items.length > 100) throw new Error(`one change of case ${c.id} would write ${items.length} items; a transaction holds at most 100`);
     try {
-      await ddb.send(new PutCommand({ TableName: tableName(), Item: toItem(c), ConditionExpression: 'attribute_not_exists(pk)' }));
+      await ddb.send(new TransactWriteCommand({ TransactItems: items }));
     } catch (e) {
-      if (e instanceof ConditionalCheckFailedException) throw new CaseExistsError(`case ${c.id} exists`);
+      if (!(e instanceof TransactionCanceledException)) throw e;
+      const reasons = e.CancellationReasons ?? [];
+      const code = (i: number) => reasons[i]?.Code;
+      if (change.idempotency && code(items.length - 1) === 'ConditionalCheckFailed') throw new IdempotencyRecordExistsError('the Idempotency-Key was just used');
+      if (code(0) === 'ConditionalCheckFailed') {
+        throw change.expectedVersion === null ? new CaseExistsError(`case ${c.id} exists`) : new StaleVersionError(`case ${c.id} changed since version ${change.expectedVersion}`);
+      }
+      // Another transaction held one of the items: the same as losing the race on the version.
+      if (reasons.some((r) => r.Code === 'TransactionConflict')) throw new StaleVersionError(`case ${c.id} is being changed concurrently`);
       throw e;
     }
   },
 
-  /** Write `next` (whose version is `expectedVersion + 1`) only if the stored case is still at `expectedVersion`. */
-  async replace(next: CaseRecord, expectedVersion: number): Promise<void> {
+  async putIdempotency(record) {
     try {
-      await ddb.send(
-        new PutCommand({
-          TableName: tableName(),
-          Item: toItem(next),
-          ConditionExpression: '#v = :v',
-          ExpressionAttributeNames: { '#v': 'version' },
-          ExpressionAttributeValues: { ':v': expectedVersion },
-        }),
-      );
+      await ddb.send(new PutCommand({ TableName: tableName(), Item: idempotencyItem(record), ConditionExpression: 'attribute_not_exists(pk)' }));
     } catch (e) {
-      if (e instanceof ConditionalCheckFailedException) throw new StaleVersionError(`case ${next.id} changed since version ${expectedVersion}`);
+      if (e instanceof ConditionalCheckFailedException) throw new IdempotencyRecordExistsError('the Idempotency-Key was just used');
       throw e;
     }
   },
 
-  /** Bookkeeping, not a change of the case: the timer of `timerVersion` is known to be running. */
-  async confirmTimer(id: string, timerVersion: number): Promise<void> {
+  async confirmTimer(id, timerVersion) {
     try {
       await ddb.send(
         new UpdateCommand({
           TableName: tableName(),
-          Key: caseKey(id),
-          UpdateExpression: 'SET #t.#p = :false',
+          Key: keys.case(id),
+          UpdateExpression: 'SET #t.#p = :false REMOVE attention, attentionSince',
           ConditionExpression: '#t.#v = :tv',
           ExpressionAttributeNames: { '#t': 'timer', '#p': 'pending', '#v': 'version' },
           ExpressionAttributeValues: { ':false': false, ':tv': timerVersion },
@@ -112,72 +199,105 @@ export const caseRepository = {
     } catch (e) {
       if (!(e instanceof ConditionalCheckFailedException)) throw e; // a newer timer took over: nothing to confirm
     }
-    await this.clearAttentionIfSettled(id);
   },
 
-  /** Bookkeeping: drop sent entries from the outbox (by key), whatever else changed meanwhile. */
-  async removeFromOutbox(id: string, keys: string[]): Promise<void> {
-    if (keys.length === 0) return;
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const c = await this.get(id);
-      if (!c) return;
-      const remaining = c.outbox.filter((o) => !keys.includes(o.key));
-      if (remaining.length === c.outbox.length) return;
-      try {
-        await ddb.send(
-          new UpdateCommand({
-            TableName: tableName(),
-            Key: caseKey(id),
-            UpdateExpression: 'SET outbox = :rest',
-            ConditionExpression: '#v = :v AND size(outbox) = :n',
-            ExpressionAttributeNames: { '#v': 'version' },
-            ExpressionAttributeValues: { ':rest': remaining, ':v': c.version, ':n': c.outbox.length },
-          }),
-        );
-        break;
-      } catch (e) {
-        if (!(e instanceof ConditionalCheckFailedException)) throw e;
-      }
-    }
-    await this.clearAttentionIfSettled(id);
+  async getEmail(caseId, key) {
+    const r = await ddb.send(new GetCommand({ TableName: tableName(), Key: emailItemKey(caseId, key), ConsistentRead: true }));
+    return r.Item ? fromEmailItem(r.Item) : undefined;
   },
 
-  async clearAttentionIfSettled(id: string): Promise<void> {
-    try {
-      await ddb.send(
-        new UpdateCommand({
-          TableName: tableName(),
-          Key: caseKey(id),
-          UpdateExpression: 'REMOVE attention',
-          ConditionExpression: 'attribute_exists(attention) AND #t.#p = :false AND size(outbox) = :zero',
-          ExpressionAttributeNames: { '#t': 'timer', '#p': 'pending' },
-          ExpressionAttributeValues: { ':false': false, ':zero': 0 },
-        }),
-      );
-    } catch (e) {
-      if (!(e instanceof ConditionalCheckFailedException)) throw e;
-    }
+  async claimEmail(email, claimedAt) {
+    return conditionalUpdate(emailKeyOf(email), 'SET #s = :sending, claimedAt = :at', '#s = :owed', { ':sending': 'SENDING', ':at': claimedAt, ':owed': 'OWED' });
   },
 
-  /** Ids of cases whose timer start is unconfirmed or whose outbox is not empty (the sparse index). */
-  async needingAttention(limit = 100): Promise<string[]> {
+  async settleEmail(email, claimedAt, outcome) {
+    const sets = Object.keys(outcome).map((k) => `#${k} = :${k}`);
+    await conditionalUpdate(
+      emailKeyOf(email),
+      `SET ${sets.join(', ')} REMOVE attention, attentionSince`,
+      '#s = :sending AND claimedAt = :claimedAt',
+      { ...Object.fromEntries(Object.entries(outcome).map(([k, v]) => [`:${k}`, v])), ':sending': 'SENDING', ':claimedAt': claimedAt },
+      Object.fromEntries(Object.keys(outcome).map((k) => [`#${k}`, k])),
+    );
+  },
+
+  async skipEmail(email, outcome) {
+    return conditionalUpdate(
+      emailKeyOf(email),
+      'SET #s = :state, #e = :error, claimedAt = :at REMOVE attention, attentionSince',
+      '#s = :owed',
+      { ':state': outcome.state, ':error': outcome.error ?? '', ':at': new Date().toISOString(), ':owed': 'OWED' },
+      { '#e': 'error' },
+    );
+  },
+
+  async releaseEmail(email, claimedAt) {
+    await conditionalUpdate(emailKeyOf(email), 'SET #s = :owed REMOVE claimedAt', '#s = :sending AND claimedAt = :claimedAt', {
+      ':owed': 'OWED',
+      ':sending': 'SENDING',
+      ':claimedAt': claimedAt,
+    });
+  },
+
+  async suppressionOf(address) {
+    const r = await ddb.send(new GetCommand({ TableName: tableName(), Key: keys.suppression(address), ConsistentRead: true }));
+    if (!r.Item) return undefined;
+    const reason = typeof r.Item['reason'] === 'string' ? r.Item['reason'] : 'bounced or complained';
+    return typeof r.Item['at'] === 'string' ? `${reason}, ${r.Item['at']}` : reason;
+  },
+
+  async getEvent(caseId, eventId) {
+    const r = await ddb.send(new GetCommand({ TableName: tableName(), Key: keys.event(caseId, eventId), ConsistentRead: true }));
+    return r.Item ? fromEventItem(r.Item) : undefined;
+  },
+
+  async needingAttention(limit, olderThan) {
     const r = await ddb.send(
       new QueryCommand({
         TableName: tableName(),
         IndexName: 'needsAttention',
-        KeyConditionExpression: 'attention = :y',
-        ExpressionAttributeValues: { ':y': 'Y' },
+        KeyConditionExpression: 'attention = :y AND attentionSince < :t',
+        ExpressionAttributeValues: { ':y': 'Y', ':t': olderThan },
         Limit: limit,
       }),
     );
-    return (r.Items ?? []).map((i) => String(i['id']));
+    const out: AttentionItem[] = [];
+    for (const item of r.Items ?? []) {
+      const kind = itemKind(item);
+      const caseId = caseIdOfPk(String(item['pk']));
+      if (kind === 'case') out.push({ kind, caseId, since: String(item['attentionSince']) });
+      if (kind === 'email') {
+        // KEYS_ONLY: the email's key is rebuilt from its sort key (EV#<eventId>#EMAIL#<template>#<to>).
+        const [eventId, template, ...to] = String(item['sk']).slice(EVENT_PREFIX.length).replace('#EMAIL#', '#').split('#');
+        out.push({ kind, caseId, emailKey: `${caseId}/${eventId}/${template}/${to.join('#')}`, since: String(item['attentionSince']) });
+      }
+    }
+    return out;
+  },
+
+  async timelinePage(caseId, limit, cursor) {
+    const r = await ddb.send(
+      new QueryCommand({
+        TableName: tableName(),
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :ev)',
+        ExpressionAttributeValues: { ':pk': keys.casePk(caseId), ':ev': EVENT_PREFIX },
+        ConsistentRead: true,
+        Limit: limit,
+        ...(cursor ? { ExclusiveStartKey: { pk: keys.casePk(caseId), sk: decodeTimelineCursor(cursor) } } : {}),
+      }),
+    );
+    const entries: TimelinePage['entries'] = (r.Items ?? []).map((item) =>
+      itemKind(item) === 'email' ? { kind: 'email', email: fromEmailItem(item) } : { kind: 'event', event: fromEventItem(item) },
+    );
+    const last = r.LastEvaluatedKey?.['sk'];
+    return { entries, nextCursor: typeof last === 'string' ? Buffer.from(last).toString('base64url') : null };
   },
 
   /**
    * One page of cases, newest first, from the most selective index the filters allow (never a Scan); the
    * remaining filters apply to that index. A page may hold fewer than `limit` items only when it is the last.
    */
-  async list(q: CaseQuery): Promise<CasePage> {
+  async list(q) {
     const [index, pkValue] = pickIndex(q);
     const spec = CASE_INDEXES[index];
     const names: Record<string, string> = { '#pk': spec.partitionKey };
@@ -191,7 +311,7 @@ export const caseRepository = {
       keyCond += ' AND #id BETWEEN :from AND :to';
     }
     const filters: string[] = [];
-    const add = (attr: string, path: string, value: unknown) => {
+    const add = (path: string, value: unknown) => {
       const n = `#f${filters.length}`;
       const parts = path.split('.').map((p, i) => {
         names[`${n}_${i}`] = p;
@@ -199,12 +319,11 @@ export const caseRepository = {
       });
       values[`:f${filters.length}`] = value;
       filters.push(`${parts.join('.')} = :f${filters.length}`);
-      void attr;
     };
-    if (q.status && spec.partitionKey !== 'status') add('status', 'status', q.status);
-    if (q.department && spec.partitionKey !== 'department') add('department', 'department', q.department);
-    if (q.level) add('level', 'level', q.level);
-    if (q.breached !== undefined) add('breached', 'sla.breached', q.breached);
+    if (q.status && spec.partitionKey !== 'status') add('status', q.status);
+    if (q.department && spec.partitionKey !== 'department') add('department', q.department);
+    if (q.level) add('level', q.level);
+    if (q.breached !== undefined) add('sla.breached', q.breached);
 
     const items: CaseRecord[] = [];
     let startKey = decodeCursor(q.cursor, index);
@@ -223,11 +342,10 @@ export const caseRepository = {
       };
       const r = await ddb.send(new QueryCommand(input));
       for (const item of r.Items ?? []) {
-        items.push(fromItem(item));
+        items.push(fromCaseItem(item));
         if (items.length === q.limit) {
           // Stop mid-page: the cursor is this item's index key, so the next page starts right after it.
-          const last = item;
-          return { items, nextCursor: encodeCursor(index, { pk: last['pk'], sk: last['sk'], id: last['id'], [spec.partitionKey]: last[spec.partitionKey] }) };
+          return { items, nextCursor: encodeCursor(index, { pk: item['pk'], sk: item['sk'], id: item['id'], [spec.partitionKey]: item[spec.partitionKey] }) };
         }
       }
       lastEvaluated = r.LastEvaluatedKey;
@@ -237,6 +355,49 @@ export const caseRepository = {
   },
 };
 
+function idempotencyItem(record: IdempotencyRecord): Record<string, unknown> {
+  return { ...keys.idempotency(record.clientId, record.key), record, expiresAt: Math.floor(Date.now() / 1000) + IDEMPOTENCY_KEEP_S };
+}
+
+async function conditionalUpdate(
+  Key: Record<string, string>,
+  UpdateExpression: string,
+  ConditionExpression: string,
+  values: Record<string, unknown>,
+  names: Record<string, string> = {},
+): Promise<boolean> {
+  try {
+    await ddb.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key,
+        UpdateExpression,
+        ConditionExpression,
+        ExpressionAttributeNames: { '#s': 'state', ...names },
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return true;
+  } catch (e) {
+    if (e instanceof ConditionalCheckFailedException) return false;
+    throw e;
+  }
+}
+
+async function batchGet(allKeys: Record<string, string>[]): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  for (let i = 0; i < allKeys.length; i += 100) {
+    let pending: Record<string, unknown>[] | undefined = allKeys.slice(i, i + 100);
+    for (let attempt = 0; pending?.length; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1_000, 50 * 2 ** attempt)));
+      const r: BatchGetCommandOutput = await ddb.send(new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: pending, ConsistentRead: true } } }));
+      out.push(...(r.Responses?.[tableName()] ?? []));
+      pending = r.UnprocessedKeys?.[tableName()]?.Keys as Record<string, unknown>[] | undefined;
+    }
+  }
+  return out;
+}
+
 function pickIndex(q: CaseQuery): [CaseIndexName, string] {
   if (q.customerId) return ['byCustomer', q.customerId];
   if (q.department) return ['byDepartment', q.department];
@@ -244,16 +405,12 @@ function pickIndex(q: CaseQuery): [CaseIndexName, string] {
   return ['byCreated', 'CASE'];
 }
 
-const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-/** The smallest ULID of an instant: its 10-character time prefix. */
-function ulidFloor(iso: string): string {
-  let t = Date.parse(iso);
-  let s = '';
-  for (let i = 0; i < 10; i++) {
-    s = CROCKFORD[t % 32] + s;
-    t = Math.floor(t / 32);
+function decodeTimelineCursor(cursor: string): string {
+  const sk = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!sk.startsWith(EVENT_PREFIX) || Buffer.from(sk).toString('base64url') !== cursor) {
+    throw new ValidationError('invalid cursor', [{ path: 'cursor', message: 'not a cursor this API returned' }]);
   }
-  return s;
+  return sk;
 }
 
 /** A cursor names its index, so one from another query (other filters) is refused instead of misread. */
@@ -266,10 +423,10 @@ function decodeCursor(cursor: string | undefined, index: CaseIndexName): Record<
   try {
     const { i, k } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { i?: unknown; k?: unknown };
     const spec = CASE_INDEXES[index];
-    const keys = ['pk', 'sk', 'id', spec.partitionKey];
+    const names = ['pk', 'sk', 'id', spec.partitionKey];
     if (i === index && k && typeof k === 'object' && !Array.isArray(k)) {
       const key = k as Record<string, unknown>;
-      if (Object.keys(key).length === new Set(keys).size && keys.every((n) => typeof key[n] === 'string')) return key;
+      if (Object.keys(key).length === new Set(names).size && names.every((n) => typeof key[n] === 'string')) return key;
     }
   } catch {
     // fall through

@@ -1,25 +1,64 @@
-// The cases table's shape, free of SDK imports so the CDK app (lib/cases-table.ts) and the repository share it.
+// The cases table's shape, free of SDK imports so the CDK app (lib/cases-table.ts), the store and the local stack share
+// it: every key format and index, once. The layout (README "Storage") in short:
+//
+//   pk                       sk                                        item
+//   CASE#<caseId>            CASE                                      the case: current state, version, timer, stats
+//   CASE#<caseId>            EV#<eventId>                              one timeline event (eventId: a ULID, ascending)
+//   CASE#<caseId>            EV#<eventId>#EMAIL#<template>#<to>        one email that event owes, and its delivery record
+//   IDEM#<clientId>#<key>    IDEM                                      an Idempotency-Key's request hash and response
+//   SUPPRESS#<address>       SUPPRESS                                  an address that bounced or complained
+//
+// An email sorts right after the event that owes it, so one Query over `EV#` reads a page of the timeline with its
+// emails' outcomes. The case item and a new email carry `attention` until their effect is done (timer confirmed,
+// email settled): the sparse `needsAttention` index is the reconciler's work list.
 
-/** Every item has a string partition key `pk` and sort key `sk`; a case is pk CASE#<id>, sk CASE. */
+/** Every item has a string partition key `pk` and sort key `sk`. */
 export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
 
-/** Index names and keys; lib/cases-table.ts declares exactly these. */
+export const CASE_SK = 'CASE';
+export const EVENT_PREFIX = 'EV#';
+const EMAIL_INFIX = '#EMAIL#';
+
+export const keys = {
+  casePk: (caseId: string) => `CASE#${caseId}`,
+  case: (caseId: string) => ({ pk: `CASE#${caseId}`, sk: CASE_SK }),
+  event: (caseId: string, eventId: string) => ({ pk: `CASE#${caseId}`, sk: `${EVENT_PREFIX}${eventId}` }),
+  email: (caseId: string, eventId: string, template: string, to: string) => ({
+    pk: `CASE#${caseId}`,
+    sk: `${EVENT_PREFIX}${eventId}${EMAIL_INFIX}${template}#${to.toLowerCase()}`,
+  }),
+  idempotency: (clientId: string, key: string) => ({ pk: `IDEM#${clientId}#${key}`, sk: 'IDEM' }),
+  suppression: (address: string) => ({ pk: `SUPPRESS#${address.trim().toLowerCase()}`, sk: 'SUPPRESS' }),
+};
+
+export type ItemKind = 'case' | 'event' | 'email' | 'other';
+
+/** What an item is, from its keys alone (the stream consumer and the reconciler see keys first). */
+export function itemKind(key: { pk?: unknown; sk?: unknown }): ItemKind {
+  if (typeof key.pk !== 'string' || typeof key.sk !== 'string' || !key.pk.startsWith('CASE#')) return 'other';
+  if (key.sk === CASE_SK) return 'case';
+  if (!key.sk.startsWith(EVENT_PREFIX)) return 'other';
+  return key.sk.includes(EMAIL_INFIX) ? 'email' : 'event';
+}
+
+export const caseIdOfPk = (pk: string): string => pk.slice('CASE#'.length);
+
+/** Index names and keys; lib/cases-table.ts declares exactly these. Only case items carry the list indexes' keys. */
 export const CASE_INDEXES = {
   byCreated: { partitionKey: 'kind', sortKey: 'id' },
   byStatus: { partitionKey: 'status', sortKey: 'id' },
   byCustomer: { partitionKey: 'customerId', sortKey: 'id' },
   byDepartment: { partitionKey: 'department', sortKey: 'id' },
-  /** Sparse: only cases whose timer start is unconfirmed or whose outbox holds unsent email. */
-  needsAttention: { partitionKey: 'attention', sortKey: 'id' },
+  /** Sparse: case items whose timer start is unconfirmed and emails not yet settled, oldest first. */
+  needsAttention: { partitionKey: 'attention', sortKey: 'attentionSince' },
 } as const;
 export type CaseIndexName = keyof typeof CASE_INDEXES;
 
-/** The attributes the list indexes carry: the case as the API shows it, without timeline and outbox. */
+/** The attributes the list indexes carry: the case as the API shows it (no history is on the case). */
 export const LIST_PROJECTION = [
   'priority', 'level', 'category', 'customer', 'subject', 'description', 'createdAt', 'updatedAt', 'version', 'sla',
-  'resolution', 'resolvedAt', 'closedAt', 'feedback', 'reopenCount', 'compensations', 'timer',
+  'resolution', 'resolvedAt', 'closedAt', 'feedback', 'reopenCount', 'compensations', 'timer', 'stats', 'lastEventId',
 ] as const;
-
 
 /** The non-key attributes an index carries (DynamoDB refuses an index's own keys here); the sparse index carries keys only. */
 export function projectionFor(index: CaseIndexName): string[] | 'KEYS_ONLY' {

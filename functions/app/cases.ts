@@ -1,32 +1,58 @@
-// Application: the use cases every route and the timer share. A change is read → pure domain operation →
-// one conditional write; then the effects it owes (timer hand-over, emails) are settled, best effort, with the
-// reconciler as the guarantee for anything a crash interrupts.
-import { ulid } from 'ulid';
-import { caseRepository, CaseExistsError, StaleVersionError } from '../adapters/case-repository.ts';
-import { workflowTimer } from '../adapters/workflow-timer.ts';
-import { getPolicy } from '../commons/config.ts';
-import { logger } from '../commons/observability.ts';
+// Application: the use cases every route and the timer share. A change is: one read (the case, and the
+// Idempotency-Key's record when there is one) → a pure domain operation → one transaction (the case conditional on its
+// version, its new events and owed emails, the idempotency record). Nothing else happens in the request: the effects
+// (emails, timer hand-over) follow from the table's stream (functions/app/effects.ts), so a crash anywhere loses nothing.
+import { incrementBase32, ulid } from 'ulid';
 import type { ChangeContext } from '../domain/change.ts';
-import { ConflictError, NotFoundError, VersionConflictError } from '../domain/errors.ts';
+import { IdempotencyKeyReuseError, NotFoundError, VersionConflictError } from '../domain/errors.ts';
 import type { Actor, CaseRecord } from '../domain/model.ts';
-import { getCase } from './queries.ts';
 import { newCase, retimeIfNeeded, type CreateCaseInput } from '../domain/operations.ts';
-import { nextWakeUp } from '../domain/sla.ts';
+import type { Policy } from '../domain/policy.ts';
 import type { z } from 'zod';
-import { deliverOutbox } from '../notifications/outbox.ts';
+import {
+  IdempotencyRecordExistsError,
+  StaleVersionError,
+  type CaseStore,
+  type IdempotencyRecord,
+  type StoredResponse,
+} from './ports.ts';
 
 export type Operation = (c: CaseRecord, ctx: ChangeContext) => CaseRecord;
+
+/** An Idempotency-Key and what to store for it: the response the first request got. */
+export interface Idempotency {
+  /** Scope of the key: the client, so two clients' keys never collide. */
+  clientId: string;
+  key: string;
+  /** The request's canonical hash: the same key with another request is refused. */
+  hash: string;
+  respond: (c: CaseRecord) => StoredResponse;
+}
 
 export interface ChangeOptions {
   actor: Actor;
   ifMatch?: number | undefined;
-  idempotencyKey?: string | undefined;
+  idempotency?: Idempotency | undefined;
   /** The timer's own wake-ups keep their execution; every other change hands the timer over when deadlines move. */
   retime?: boolean;
   /** Skip the change when the case's timer belongs to another execution (the timer's stale wake-ups). */
   onlyForTimerVersion?: number;
   /** The case as the caller just read it, used for the first attempt instead of reading it again. */
   current?: CaseRecord;
+}
+
+export interface ChangeResult {
+  before: CaseRecord;
+  /** `after === before` when the operation changed nothing. */
+  after: CaseRecord;
+  /** With an Idempotency-Key: the response stored for it (the first one, on a replay). */
+  response?: StoredResponse;
+}
+
+export interface CasePorts {
+  store: CaseStore;
+  policy: () => Policy;
+  now?: () => Date;
 }
 
 /**
@@ -39,92 +65,126 @@ const BACKOFF_BASE_MS = 10;
 const BACKOFF_MAX_MS = 1000;
 
 /**
- * Requests stop well short of DynamoDB's 400 KB item limit, so the timer's own small changes (escalations, flags)
- * always still fit: a full case keeps escalating.
+ * Event ids are ULIDs that sort after the case's newest stored event, whatever the clocks of the writers say: the
+ * timeline's key order is the order events were recorded in.
  */
-export const CASE_SIZE_LIMIT_FOR_REQUESTS = 300_000;
-
-function context(actor: Actor, idempotencyKey?: string): ChangeContext {
-  return { now: new Date(), actor, policy: getPolicy(), newId: ulid, idempotencyKey };
+export function idsAfter(last: string | undefined): () => string {
+  let prev = last;
+  return () => {
+    let id = ulid();
+    if (prev && id <= prev) id = incrementBase32(prev);
+    prev = id;
+    return id;
+  };
 }
 
-export async function createCase(id: string, input: z.output<typeof CreateCaseInput>, actor: Actor, idempotencyKey?: string): Promise<CaseRecord> {
-  const c = newCase(id, input, context(actor, idempotencyKey));
-  try {
-    await caseRepository.create(c);
-  } catch (e) {
-    if (e instanceof CaseExistsError) {
-      const existing = await caseRepository.get(id);
-      if (existing) return existing;
-    }
-    throw e;
-  }
-  await settle(c);
-  return c;
+export function replayed(r: StoredResponse): StoredResponse {
+  return { ...r, headers: { ...r.headers, 'idempotent-replayed': 'true' } };
 }
 
+function replay(record: IdempotencyRecord, idem: Idempotency): StoredResponse {
+  if (record.requestHash !== idem.hash) throw new IdempotencyKeyReuseError('this Idempotency-Key was already used for a different request');
+  return replayed(record.response);
+}
 
-/**
- * Apply `op` to the current case with an optimistic lock. With If-Match a lost race is the client's 409; without
- * it the change is re-applied to the fresh case (the operation re-checks the state), so concurrent actions never
- * lose an update: each either lands or gets a conflict.
- * Returns the case before and after; `after === before` when the operation changed nothing.
- */
-export async function changeCase(id: string, op: Operation, opts: ChangeOptions): Promise<{ before: CaseRecord; after: CaseRecord }> {
-  const giveUpAt = Date.now() + RETRY_FOR_MS;
-  for (let attempt = 0; ; attempt++) {
-    const before = attempt === 0 && opts.current ? opts.current : await getCase(id);
-    if (opts.onlyForTimerVersion !== undefined && before.timer.version !== opts.onlyForTimerVersion) return { before, after: before };
-    if (opts.ifMatch !== undefined && before.version !== opts.ifMatch) {
-      throw new VersionConflictError(`the case is at version ${before.version}, not ${opts.ifMatch}`);
+export function caseUseCases(ports: CasePorts) {
+  const { store } = ports;
+  const now = ports.now ?? (() => new Date());
+  const context = (actor: Actor, lastEventId: string | undefined, idempotencyKey?: string): ChangeContext => ({
+    now: now(),
+    actor,
+    policy: ports.policy(),
+    newId: idsAfter(lastEventId),
+    idempotencyKey,
+  });
+  const recordFor = (idem: Idempotency, c: CaseRecord): IdempotencyRecord => ({
+    clientId: idem.clientId,
+    key: idem.key,
+    requestHash: idem.hash,
+    response: idem.respond(c),
+  });
+  /** A concurrent request with the same key won: answer as it did. */
+  const replayWinner = async (idem: Idempotency): Promise<StoredResponse> => {
+    const record = await store.getIdempotency(idem.clientId, idem.key);
+    if (!record) throw new VersionConflictError('a request with this Idempotency-Key is in progress; retry shortly');
+    return replay(record, idem);
+  };
+
+  /** Create a case: one transaction (the case, its `created` event, the acknowledgement it owes, the key's record). */
+  async function createCase(
+    id: string,
+    input: z.output<typeof CreateCaseInput>,
+    actor: Actor,
+    idem?: Idempotency,
+  ): Promise<{ case?: CaseRecord; response?: StoredResponse }> {
+    if (idem) {
+      const record = await store.getIdempotency(idem.clientId, idem.key);
+      if (record) return { response: replay(record, idem) };
     }
-    const changed = op(before, context(opts.actor, opts.idempotencyKey));
-    if (changed === before) return { before, after: before };
-    const retimed = opts.retime === false ? changed : retimeIfNeeded(before, changed, getPolicy());
-    const after: CaseRecord = { ...retimed, version: before.version + 1 };
-    if (opts.retime !== false && Buffer.byteLength(JSON.stringify(after)) > CASE_SIZE_LIMIT_FOR_REQUESTS) {
-      throw new ConflictError(
-        `the case's record is full (its timeline is kept on the case, up to ${CASE_SIZE_LIMIT_FOR_REQUESTS / 1000} KB); shorten the text, or resolve it and open a follow-up case`,
-      );
-    }
+    const c = newCase(id, input, context(actor, undefined, idem ? `${idem.clientId}/${idem.key}` : undefined));
+    const idempotency = idem ? recordFor(idem, c) : undefined;
     try {
-      await caseRepository.replace(after, before.version);
+      await store.commit({ case: c, expectedVersion: null, events: c.newEvents, emails: c.owedEmails, ...(idempotency ? { idempotency } : {}) });
     } catch (e) {
-      if (!(e instanceof StaleVersionError)) throw e;
-      if (opts.ifMatch !== undefined) throw new VersionConflictError('the case changed while this request was applied; re-read it and retry');
-      const backoff = Math.random() * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt);
-      if (Date.now() + backoff >= giveUpAt) throw new VersionConflictError('the case is changing too fast; retry shortly');
-      await new Promise((r) => setTimeout(r, backoff));
-      continue;
+      if (e instanceof IdempotencyRecordExistsError && idem) return { response: await replayWinner(idem) };
+      throw e;
     }
-    await settle(after, before);
-    return { before, after };
+    return { case: c, ...(idempotency ? { response: idempotency.response } : {}) };
   }
+
+  /**
+   * Apply `op` to the current case with an optimistic lock. With If-Match a lost race is the client's 409; without
+   * it the change is re-applied to the fresh case (the operation re-checks the state), so concurrent actions never
+   * lose an update: each either lands or gets a conflict.
+   */
+  async function changeCase(id: string, op: Operation, opts: ChangeOptions): Promise<ChangeResult> {
+    const idem = opts.idempotency;
+    const giveUpAt = Date.now() + RETRY_FOR_MS;
+    for (let attempt = 0; ; attempt++) {
+      let before: CaseRecord | undefined;
+      if (attempt === 0 && opts.current) before = opts.current;
+      else if (idem) {
+        const read = await store.getWithIdempotency(id, idem.clientId, idem.key);
+        if (read.record) return { before: read.case!, after: read.case!, response: replay(read.record, idem) };
+        before = read.case;
+      } else before = await store.get(id);
+      if (!before) throw new NotFoundError(`no case ${id}`);
+      if (opts.onlyForTimerVersion !== undefined && before.timer.version !== opts.onlyForTimerVersion) return { before, after: before };
+      if (opts.ifMatch !== undefined && before.version !== opts.ifMatch) {
+        throw new VersionConflictError(`the case is at version ${before.version}, not ${opts.ifMatch}`);
+      }
+      const changed = op(before, context(opts.actor, before.lastEventId, idem ? `${idem.clientId}/${idem.key}` : undefined));
+      if (changed === before) {
+        if (!idem) return { before, after: before };
+        // Nothing to apply, but a replay must still answer what this request answered.
+        const record = recordFor(idem, before);
+        try {
+          await store.putIdempotency(record);
+        } catch (e) {
+          if (e instanceof IdempotencyRecordExistsError) return { before, after: before, response: await replayWinner(idem) };
+          throw e;
+        }
+        return { before, after: before, response: record.response };
+      }
+      const retimed = opts.retime === false ? changed : retimeIfNeeded(before, changed, ports.policy());
+      const after: CaseRecord = { ...retimed, version: before.version + 1 };
+      const idempotency = idem ? recordFor(idem, after) : undefined;
+      try {
+        await store.commit({ case: after, expectedVersion: before.version, events: after.newEvents, emails: after.owedEmails, ...(idempotency ? { idempotency } : {}) });
+      } catch (e) {
+        if (e instanceof IdempotencyRecordExistsError && idem) return { before, after: before, response: await replayWinner(idem) };
+        if (!(e instanceof StaleVersionError)) throw e;
+        if (opts.ifMatch !== undefined) throw new VersionConflictError('the case changed while this request was applied; re-read it and retry');
+        const backoff = Math.random() * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt);
+        if (Date.now() + backoff >= giveUpAt) throw new VersionConflictError('the case is changing too fast; retry shortly');
+        await new Promise((r) => setTimeout(r, backoff));
+        continue;
+      }
+      return { before, after, ...(idempotency ? { response: idempotency.response } : {}) };
+    }
+  }
+
+  return { createCase, changeCase };
 }
 
-/**
- * The effects a committed change owes, each idempotent: stop the previous timer, start the current one (its
- * deterministic name makes a second start a no-op) and confirm it, send owed email. Failures are logged, not
- * thrown: the change is already safe, and the reconciler finishes whatever is left.
- */
-export async function settle(after: CaseRecord, before?: CaseRecord): Promise<void> {
-  try {
-    if (before && before.timer.version !== after.timer.version) {
-      await workflowTimer.stop(after.id, before.timer.version, `timer handed to version ${after.timer.version}`);
-    }
-    if (after.timer.pending) {
-      // The execution's first state waits for this instant; the same case state always gives the same input, so a
-      // retried start (here or in the reconciler) is recognised as the same execution.
-      const wakeAt = nextWakeUp(after, getPolicy());
-      if (wakeAt !== null) await workflowTimer.start(after.id, after.timer.version, wakeAt);
-      await caseRepository.confirmTimer(after.id, after.timer.version);
-    }
-  } catch (e) {
-    logger.warn('timer hand-over deferred to the reconciler', { caseId: after.id, error: e as Error });
-  }
-  try {
-    await deliverOutbox(after);
-  } catch (e) {
-    logger.warn('email delivery deferred to the reconciler', { caseId: after.id, error: e as Error });
-  }
-}
+export type CaseUseCases = ReturnType<typeof caseUseCases>;

@@ -1,6 +1,6 @@
 // Domain: how every change is recorded — timeline events appended, the notifications they owe queued.
 import type { Policy } from './policy.ts';
-import type { Actor, CaseRecord, TimelineEvent } from './model.ts';
+import { emptyStats, type Actor, type CaseRecord, type CaseStats, type TimelineEvent } from './model.ts';
 import { notificationsFor } from './notifications.ts';
 
 export interface ChangeContext {
@@ -29,7 +29,22 @@ export function appendEvents(before: CaseRecord, next: CaseRecord, ctx: ChangeCo
     ...e,
     ...(ctx.idempotencyKey ? { idempotencyKey: ctx.idempotencyKey } : {}),
   }));
-  const result: CaseRecord = { ...next, updatedAt: at, timeline: [...before.timeline, ...full] };
+  const result: CaseRecord = {
+    ...next,
+    updatedAt: at,
+    newEvents: [...before.newEvents, ...full],
+    stats: full.reduce(countEvent, next.stats ?? emptyStats()),
+    ...(full.length ? { lastEventId: full.at(-1)!.id } : {}),
+  };
   const owed = full.flatMap((e) => notificationsFor(e, before, result, ctx.policy));
-  return { ...result, outbox: [...before.outbox, ...owed] };
+  return { ...result, owedEmails: [...before.owedEmails, ...owed] };
+}
+
+/** The running counts the metrics read instead of the history (functions/domain/metrics.ts defines them). */
+function countEvent(s: CaseStats, e: TimelineEvent): CaseStats {
+  const esc = { ...s.escalations };
+  if (e.type === 'escalated') e.data?.['automatic'] ? esc.automatic++ : esc.manual++;
+  if (e.type === 'sla.overdue' && e.changes?.['level']) esc.automatic++;
+  if (e.type === 'transferred') esc.transfers++;
+  return { escalations: esc, surveyed: s.surveyed || e.type === 'followed-up' };
 }

@@ -70,8 +70,8 @@ export function percentile(sorted: number[], p: number): number | null {
 }
 
 /**
- * The figures for `window`. `windowCases`: the cases created in the window (createdAt in [from, to)), read in
- * full (timelines are needed); `openCases`: every case OPEN or PAUSED now; `now`: the instant the figures are as of.
+ * The figures for `window`. `windowCases`: the cases created in the window (createdAt in [from, to)), read with
+ * their stats; `openCases`: every case OPEN or PAUSED now; `now`: the instant the figures are as of.
  */
 export function computeMetrics(windowCases: CaseRecord[], openCases: CaseRecord[], window: { from: string; to: string }, now: Date): Metrics {
   const resolved = windowCases.filter((c) => c.resolvedAt);
@@ -79,16 +79,15 @@ export function computeMetrics(windowCases: CaseRecord[], openCases: CaseRecord[
   const known = windowCases.filter((c) => c.resolvedAt || Date.parse(c.sla.closeBy) <= now.getTime());
   const inTime = known.filter((c) => c.resolvedAt && Date.parse(c.resolvedAt) <= Date.parse(c.sla.closeBy));
 
+  // Counted from each case's stats, which its events keep up to date as they are appended (functions/domain/change.ts).
   const escalations = { automatic: 0, manual: 0, transfers: 0 };
   for (const c of windowCases) {
-    for (const e of c.timeline) {
-      if (e.type === 'escalated') e.data?.['automatic'] ? escalations.automatic++ : escalations.manual++;
-      if (e.type === 'sla.overdue' && e.changes?.['level']) escalations.automatic++;
-      if (e.type === 'transferred') escalations.transfers++;
-    }
+    escalations.automatic += c.stats.escalations.automatic;
+    escalations.manual += c.stats.escalations.manual;
+    escalations.transfers += c.stats.escalations.transfers;
   }
   // Per case, not per email: a case reopened and followed up again is still one survey that can be answered once.
-  const surveyed = windowCases.filter((c) => c.timeline.some((e) => e.type === 'followed-up')).length;
+  const surveyed = windowCases.filter((c) => c.stats.surveyed).length;
   const perCustomer = new Map<string, number>();
   for (const c of windowCases) perCustomer.set(c.customer.id, (perCustomer.get(c.customer.id) ?? 0) + 1);
   const rated = windowCases.filter((c) => c.feedback);

@@ -99,7 +99,19 @@ export interface OutboxEntry {
   eventId: string;
 }
 
-/** The case as stored: the public fields plus its timeline, owed notifications and timer bookkeeping. */
+/** What the metrics need from a case's history, kept on the case as its events are appended (no history read). */
+export interface CaseStats {
+  escalations: { automatic: number; manual: number; transfers: number };
+  /** The follow-up survey went out at least once. */
+  surveyed: boolean;
+}
+export const emptyStats = (): CaseStats => ({ escalations: { automatic: 0, manual: 0, transfers: 0 }, surveyed: false });
+
+/**
+ * A case: its current state, version and timer bookkeeping. Its history is not part of it: each timeline event and
+ * each owed email is its own item in the store. `newEvents` and `owedEmails` are what a change adds, written with the
+ * case in one transaction; a case read from the store has none.
+ */
 export interface CaseRecord {
   id: string;
   status: Status;
@@ -121,8 +133,13 @@ export interface CaseRecord {
   /** The level the case held when it was resolved, so a reopen returns to it. */
   reopenCount: number;
   compensations: Compensation[];
-  timeline: TimelineEvent[];
-  outbox: OutboxEntry[];
+  /** Events this change appends (not yet stored); empty on a case read from the store. */
+  newEvents: TimelineEvent[];
+  /** Emails the new events owe (not yet stored); empty on a case read from the store. */
+  owedEmails: OutboxEntry[];
+  /** The newest stored event's id: new event ids sort after it, so the timeline's order is its key order. */
+  lastEventId?: string;
+  stats: CaseStats;
   /**
    * The SLA terms (budgets, calendars, warning share, follow-up) of the policy version the case was created under:
    * its deadlines keep following them when the policy changes, until a manager moves it to the current policy.

@@ -70,3 +70,23 @@ function unique(addresses: string[]): string[] {
 function entry(c: CaseRecord, e: TimelineEvent, template: TemplateName, to: string, audience: OutboxEntry['audience']): OutboxEntry {
   return { key: `${c.id}/${e.id}/${template}/${to.toLowerCase()}`, template, to, audience, eventId: e.id };
 }
+
+/**
+ * A pending email that a LATER pending email to the same person makes pointless. It only matters when several are
+ * owed at once (a timer that woke late applies several deadlines in one step): the customer then hears the latest
+ * news once instead of "moved to a specialist" and "moved to leadership" together.
+ */
+const SUPERSEDED_BY: Partial<Record<TemplateName, readonly TemplateName[]>> = {
+  'status-update': ['status-update', 'overdue-apology', 'resolution'],
+  'breach-warning': ['breach-warning', 'escalation-alert', 'breach-alert', 'overdue-alert'],
+  'breach-alert': ['overdue-alert'],
+};
+
+/** The owed email among `others` that makes `entry` pointless, if any. Event ids sort in the order events happened. */
+export function supersedingEmail<T extends OutboxEntry>(entry: OutboxEntry, others: readonly T[]): T | undefined {
+  const by = SUPERSEDED_BY[entry.template as TemplateName];
+  if (!by) return undefined;
+  return others.find(
+    (o) => o.to.toLowerCase() === entry.to.toLowerCase() && by.includes(o.template as TemplateName) && o.eventId > entry.eventId,
+  );
+}

@@ -15,6 +15,7 @@ import {
   type CaseRecord,
   type Compensation,
   type Level as LevelT,
+  emptyStats,
 } from './model.ts';
 import { isKnownDepartment, pinTerms, type Policy } from './policy.ts';
 import { routeCase } from './routing.ts';
@@ -78,8 +79,9 @@ export function newCase(id: string, raw: z.output<typeof CreateCaseInput>, ctx: 
     slaTerms: pinTerms(ctx.policy),
     reopenCount: 0,
     compensations: [],
-    timeline: [],
-    outbox: [],
+    newEvents: [],
+    owedEmails: [],
+    stats: emptyStats(),
     timer: { version: 1, pending: true },
   };
   return appendEvents(empty, empty, ctx, [

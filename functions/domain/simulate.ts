@@ -19,9 +19,9 @@ export interface History {
 
 /**
  * The events a case built in memory carries: the one place that knows where the domain keeps a change's events.
- * (After the storage rewrite a case read from the store carries none; a case built by replay carries all of its.)
+ * A case read from the store carries none; a case built by replay carries every event since its creation.
  */
-const recorded = (c: CaseRecord): readonly TimelineEvent[] => c.timeline;
+const recorded = (c: CaseRecord): readonly TimelineEvent[] => c.newEvents;
 
 export interface Figures {
   cases: number;

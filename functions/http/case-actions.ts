@@ -1,9 +1,8 @@
 // Primary adapters: every state-changing action on an existing case. Each is parse → one domain operation →
-// conditional write (app/cases.ts), with Idempotency-Key and If-Match handled the same way for all.
+// one transaction (app/cases.ts), with Idempotency-Key and If-Match handled the same way for all.
 import { z, type ZodType } from 'zod';
-import { caseRepository } from '../adapters/case-repository.ts';
-import { changeCase } from '../app/cases.ts';
-import { idempotent, requestHash } from '../app/idempotency.ts';
+import { requestHash } from '../app/idempotency.ts';
+import { cases } from '../app/wiring.ts';
 import { callerOf, httpHandler, idempotencyKey, ifMatchVersion, parseBody } from '../commons/http.ts';
 import type { ChangeContext } from '../domain/change.ts';
 import type { CaseRecord } from '../domain/model.ts';
@@ -25,28 +24,20 @@ function caseAction<S extends ZodType>(
     const schema = route.body ?? NO_BODY;
     const input = parseBody(event, schema, { optional: schema.safeParse({}).success }) as z.output<S>;
     const actor = callerOf(event);
-    const ifMatch = ifMatchVersion(event);
     const key = idempotencyKey(event);
-    const run = async () => {
-      const { after } = await changeCase(id, (c, ctx) => apply(c, input, ctx, event), {
-        actor,
-        ifMatch,
-        idempotencyKey: key ? `${actor.id}/${key}` : undefined,
-      });
-      return caseResponse(200, after);
-    };
-    if (!key) return run();
-    return idempotent({
-      clientId: actor.id,
-      key,
-      hash: requestHash({ op: operationId, id, path: event.pathParameters ?? {}, input }),
-      run,
-      recover: async () => {
-        // The change happened if an event carries this key.
-        const c = await caseRepository.get(id);
-        return c?.timeline.some((e) => e.idempotencyKey === `${actor.id}/${key}`) ? caseResponse(200, c) : undefined;
-      },
+    const { after, response } = await cases.changeCase(id, (c, ctx) => apply(c, input, ctx, event), {
+      actor,
+      ifMatch: ifMatchVersion(event),
+      idempotency: key
+        ? {
+            clientId: actor.id,
+            key,
+            hash: requestHash({ op: operationId, id, path: event.pathParameters ?? {}, input }),
+            respond: (c) => caseResponse(200, c),
+          }
+        : undefined,
     });
+    return response ?? caseResponse(200, after);
   });
 }
 

@@ -1,5 +1,5 @@
 // Primary adapter helpers shared by the case routes: the case id from the path, and the case as a response.
-import type { StoredResponse } from '../app/idempotency.ts';
+import type { StoredResponse } from '../app/ports.ts';
 import type { HttpEvent } from '../commons/http.ts';
 import { NotFoundError } from '../domain/errors.ts';
 import type { CaseRecord } from '../domain/model.ts';

@@ -1,5 +1,5 @@
 // Primary adapters: the customer's satisfaction answer from the survey email's signed one-click links.
-import { changeCase } from '../app/cases.ts';
+import { cases } from '../app/wiring.ts';
 import { getPolicy } from '../commons/config.ts';
 import { httpHandler, json, parseBody, parseQuery, type HttpEvent, type HttpResult } from '../commons/http.ts';
 import { linkSigningKey, verifyLink } from '../commons/signed-links.ts';
@@ -7,8 +7,6 @@ import { ConflictError, InvalidLinkError, NotFoundError, VersionConflictError } 
 import { FeedbackInput, recordFeedback } from '../domain/operations.ts';
 import { escapeHtml } from '../notifications/templates.ts';
 import { FeedbackQuery } from '../routes.ts';
-
-
 
 /**
  * The case was rated already: the link was used (a link may change the case once). Keeps the name ConflictError
@@ -20,7 +18,7 @@ class AlreadyRatedError extends ConflictError {
 
 async function record(event: HttpEvent, rating: number, comment?: string): Promise<void> {
   const caseId = verifyLink(event.pathParameters?.['token'] ?? '', 'feedback', await linkSigningKey());
-  await changeCase(
+  await cases.changeCase(
     caseId,
     (c, ctx) => {
       if (c.feedback) throw new AlreadyRatedError('this case has already been rated');

@@ -67,7 +67,11 @@ export const SlaExplanationView = z.object({
 });
 
 export const CasePage = z.object({ items: z.array(CaseView), nextCursor: z.string().nullable() });
-export const Timeline = z.object({ caseId: z.string(), events: z.array(TimelineEvent) });
+export const Timeline = z.object({
+  caseId: z.string(),
+  events: z.array(TimelineEvent),
+  nextCursor: z.string().nullable().describe('pass as cursor for the next page; null on the last page'),
+});
 export const Problem = z.object({
   type: z.string(),
   title: z.string(),

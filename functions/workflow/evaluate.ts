@@ -1,9 +1,10 @@
-// Workflow task (the one Lambda in the escalation workflow): on every wake-up re-read the case, apply what is
-// due with pure domain code, send what that owes, and tell the workflow when to wake next. Re-entrant: running
-// it twice, or after a restart, applies nothing twice (each change is a conditional write on the case version).
+// Workflow task (the one Lambda in the escalation workflow): on every wake-up re-read the case, apply what is due
+// with pure domain code, and tell the workflow when to wake next. The emails that owes go out from the table's stream.
+// Re-entrant: running it twice, or after a restart, applies nothing twice (each change is a conditional write on the
+// case version).
 import { z } from 'zod';
 import { caseRepository } from '../adapters/case-repository.ts';
-import { changeCase, settle } from '../app/cases.ts';
+import { cases } from '../app/wiring.ts';
 import { getPolicy } from '../commons/config.ts';
 import { logger } from '../commons/observability.ts';
 import { systemActor } from '../domain/change.ts';
@@ -30,15 +31,15 @@ export const handler = async (event: unknown): Promise<EvaluateResult> => {
   // Running is proof this execution started: confirm it, so the reconciler leaves the case alone.
   if (stored.timer.pending) await caseRepository.confirmTimer(caseId, timerVersion);
 
-  const { after } = await changeCase(caseId, (c, ctx) => applyDueTimers(c, ctx), {
+  const { after } = await cases.changeCase(caseId, (c, ctx) => applyDueTimers(c, ctx), {
     actor: systemActor,
     retime: false,
     onlyForTimerVersion: timerVersion,
-    // One read per wake-up: the conditional write catches a case that changed since (and then re-reads it).
+    // One read per wake-up: the conditional write catches a case that changed since (and then re-reads it). After a
+    // confirmation the stored item changed, so it is read again rather than written back unconfirmed.
     ...(stored.timer.pending ? {} : { current: stored }),
   });
   if (after.timer.version !== timerVersion) return { caseId, timerVersion, wakeAt: null, done: true, reason: 'superseded' };
-  if (after === stored && after.outbox.length > 0) await settle(after); // emails owed from an earlier step
 
   const wakeAt = nextWakeUp(after, getPolicy());
   logger.info('timer evaluated', { caseId, timerVersion, caseLevel: after.level, caseStatus: after.status, wakeAt });

@@ -1,42 +1,61 @@
-// Scheduled task: the guarantee behind every "best effort" — any case whose timer start was not confirmed gets
-// it started (idempotent by name), any unsent email is sent, and any timer execution that failed is replaced.
+// Scheduled task: the backstop for every effect the stream consumer gave up on (or never got to, e.g. after a long
+// outage): any case whose timer start is unconfirmed gets it started (idempotent by name), any email still owed is
+// sent (claimed first, so never twice), and any timer execution that failed is replaced.
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { caseRepository } from '../adapters/case-repository.ts';
-import { changeCase, settle } from '../app/cases.ts';
+import { sesMailer } from '../adapters/ses-mailer.ts';
+import { workflowTimer } from '../adapters/workflow-timer.ts';
+import { effectUseCases } from '../app/effects.ts';
+import { cases } from '../app/wiring.ts';
 import { sfn } from '../commons/clients/sfn.ts';
 import { getPolicy, stateMachineArn } from '../commons/config.ts';
 import { logger } from '../commons/observability.ts';
 import { systemActor } from '../domain/change.ts';
 import { nextWakeUp } from '../domain/sla.ts';
+import { emailComposer } from '../notifications/compose.ts';
 
 export interface ReconcileReport {
   checked: number;
   timersStarted: number;
-  outboxesDrained: number;
+  emailsSent: number;
   failedTimersReplaced: number;
 }
 
-/** Cases written less than this long ago are left to the request that wrote them. */
+/** Work younger than this is left to the stream consumer, which is normally done with it in milliseconds. */
 const GRACE_MS = 5_000;
 
+const effects = effectUseCases({
+  store: caseRepository,
+  emails: caseRepository,
+  timer: workflowTimer,
+  mailer: sesMailer,
+  composer: emailComposer,
+  policy: getPolicy,
+  log: logger,
+});
+
 export const handler = async (): Promise<ReconcileReport> => {
-  const report: ReconcileReport = { checked: 0, timersStarted: 0, outboxesDrained: 0, failedTimersReplaced: 0 };
-  for (const id of await caseRepository.needingAttention(200)) {
+  const report: ReconcileReport = { checked: 0, timersStarted: 0, emailsSent: 0, failedTimersReplaced: 0 };
+  const olderThan = new Date(Date.now() - GRACE_MS).toISOString();
+  for (const item of await caseRepository.needingAttention(200, olderThan)) {
     report.checked++;
     try {
-      const c = await caseRepository.get(id);
-      if (!c) continue;
-      if (Date.now() - Date.parse(c.updatedAt) < GRACE_MS) continue;
-      if (c.timer.pending) report.timersStarted++;
-      if (c.outbox.length) report.outboxesDrained++;
-      await settle(c);
-      await caseRepository.clearAttentionIfSettled(id);
+      if (item.kind === 'case') {
+        const c = await caseRepository.get(item.caseId);
+        if (!c?.timer.pending) continue;
+        await effects.handOverTimer(c);
+        report.timersStarted++;
+      } else if (item.emailKey) {
+        const email = await caseRepository.getEmail(item.caseId, item.emailKey);
+        if (!email) continue;
+        if ((await effects.deliverEmail(email)) === 'SENT') report.emailsSent++;
+      }
     } catch (e) {
-      logger.error('reconcile failed for a case', { caseId: id, error: e as Error });
+      logger.error('reconcile failed for a case', { caseId: item.caseId, error: e as Error });
     }
   }
   report.failedTimersReplaced = await replaceFailedTimers();
-  if (report.timersStarted || report.outboxesDrained || report.failedTimersReplaced) logger.info('reconciled', { ...report });
+  if (report.timersStarted || report.emailsSent || report.failedTimersReplaced) logger.info('reconciled', { ...report });
   return report;
 };
 
@@ -51,7 +70,8 @@ async function replaceFailedTimers(): Promise<number> {
       const [, caseId, version] = m as unknown as [string, string, string];
       const c = await caseRepository.get(caseId);
       if (!c || c.timer.version !== Number(version) || nextWakeUp(c, getPolicy()) === null) continue;
-      await changeCase(caseId, (cur) => ({ ...cur, timer: { version: cur.timer.version + 1, pending: true } }), {
+      // A new timer version: the stream consumer starts its execution.
+      await cases.changeCase(caseId, (cur) => ({ ...cur, timer: { version: cur.timer.version + 1, pending: true } }), {
         actor: systemActor,
         retime: false,
         onlyForTimerVersion: Number(version),

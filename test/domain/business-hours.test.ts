@@ -37,8 +37,8 @@ describe('a case on a working calendar', () => {
     const monday = applyDueTimers(c, w.ctx(new Date('2026-03-09T12:00:00Z')));
     // Assess: warned at 80 % (3 h 12 min into Monday), then escalated at the deadline; L1's 4 h end at 17:00 Berlin
     expect(eventTypes(monday)).toEqual(['created', 'sla.warning', 'escalated']);
-    expect(monday.timeline[1]!.at).toBe('2026-03-09T11:12:00.000Z');
-    expect(monday.timeline[2]!.at).toBe('2026-03-09T12:00:00.000Z');
+    expect(monday.newEvents[1]!.at).toBe('2026-03-09T11:12:00.000Z');
+    expect(monday.newEvents[2]!.at).toBe('2026-03-09T12:00:00.000Z');
     expect(monday.level).toBe('L1');
     expect(monday.sla.levelDueAt).toBe('2026-03-09T16:00:00.000Z');
   });
@@ -171,7 +171,7 @@ describe('pinned policy versions', () => {
     const moved = adoptCurrentPolicy(c, {}, w.ctx(new Date('2026-03-09T08:30:00Z')));
     expect(moved.sla.levelDueAt).toBe('2026-03-09T09:00:00.000Z');
     expect(moved.sla.policyVersion).not.toBe(c.sla.policyVersion);
-    const e = moved.timeline.at(-1)!;
+    const e = moved.newEvents.at(-1)!;
     expect(e.type).toBe('policy.adopted');
     expect(e.changes?.['sla.policyVersion']).toEqual({ before: c.sla.policyVersion, after: moved.sla.policyVersion });
     expect(() => adoptCurrentPolicy(moved, {}, w.ctx(new Date('2026-03-09T08:31:00Z')))).toThrow(ConflictError);

@@ -20,7 +20,7 @@ describe('explainSla', () => {
     c = resume(pause(c, {}, w.ctx(new Date('2026-03-09T13:00:00Z'))), {}, w.ctx(new Date('2026-03-09T13:30:00Z')));
 
     // Act: at 15:00 Berlin
-    const x = explainSla(c, c.timeline, policy, new Date('2026-03-09T14:00:00Z'));
+    const x = explainSla(c, c.newEvents, policy, new Date('2026-03-09T14:00:00Z'));
 
     // Assess
     expect(x.policy).toMatchObject({ pinned: true, upToDate: true, version: c.sla.policyVersion });
@@ -43,7 +43,7 @@ describe('explainSla', () => {
   it('says when the first level\'s clock started later than the case, and when a case follows an older policy', () => {
     const old = office();
     const c = makeCase(world(old), { createdAt: new Date('2026-03-06T17:00:00Z') });
-    const x = explainSla(c, c.timeline, testPolicy({}, 'PT1H'), new Date('2026-03-07T10:00:00Z'));
+    const x = explainSla(c, c.newEvents, testPolicy({}, 'PT1H'), new Date('2026-03-07T10:00:00Z'));
     expect(x.deadlines[0]!.explanation).toContain('that was outside working hours, so the clock started Mon 9 Mar 2026 09:00 Europe/Berlin');
     expect(x.deadlines[0]!.budget).toMatchObject({ usedMs: 0, leftMs: 4 * HOUR });
     expect(x.policy.upToDate).toBe(false);

@@ -19,7 +19,7 @@ const CUSTOMER = 'ada@example.org';
 const up = { kind: 'hierarchical', summary: 'Needs a senior agent.' } as const;
 
 /** (template, recipient, audience) of outbox entries, in order. */
-const sent = (entries: CaseRecord['outbox']) => entries.map((o) => [o.template, o.to, o.audience]);
+const sent = (entries: CaseRecord['owedEmails']) => entries.map((o) => [o.template, o.to, o.audience]);
 
 /** A long, busy life of a case touching every kind of event; deterministic for a fresh world. */
 function busyCase(w: World): CaseRecord {
@@ -47,7 +47,7 @@ describe('notificationsFor', () => {
     const c = makeCase(w);
 
     // Assess
-    expect(c.outbox).toEqual([
+    expect(c.owedEmails).toEqual([
       { key: `case-1/ev-0001/acknowledgement/${CUSTOMER}`, template: 'acknowledgement', to: CUSTOMER, audience: 'customer', eventId: 'ev-0001' },
     ]);
   });
@@ -249,7 +249,7 @@ describe('notificationsFor', () => {
     const rated = recordFeedback(resolved, { rating: 3 }, w.ctx(at(5 * HOUR), customerActor));
 
     // Assess
-    expect(reprioritised.outbox).toEqual(c.outbox);
+    expect(reprioritised.owedEmails).toEqual(c.owedEmails);
     expect(newOutbox(resolved, rated)).toEqual([]);
   });
 
@@ -276,11 +276,11 @@ describe('outbox keys', () => {
     const c = busyCase(w);
 
     // Assess
-    const keys = c.outbox.map((o) => o.key);
+    const keys = c.owedEmails.map((o) => o.key);
     expect(keys.length).toBeGreaterThan(10);
     expect(new Set(keys).size).toBe(keys.length);
-    for (const o of c.outbox) expect(o.key).toBe(`${c.id}/${o.eventId}/${o.template}/${o.to.toLowerCase()}`);
-    expect(c.outbox.every((o) => c.timeline.some((e) => e.id === o.eventId))).toBe(true);
+    for (const o of c.owedEmails) expect(o.key).toBe(`${c.id}/${o.eventId}/${o.template}/${o.to.toLowerCase()}`);
+    expect(c.owedEmails.every((o) => c.newEvents.some((e) => e.id === o.eventId))).toBe(true);
   });
 
   it('are deterministic: the same history in a fresh world owes exactly the same emails', () => {
@@ -291,7 +291,7 @@ describe('outbox keys', () => {
     const second = busyCase(world());
 
     // Assess
-    expect(second.outbox).toEqual(first.outbox);
+    expect(second.owedEmails).toEqual(first.owedEmails);
     expect(second).toEqual(first);
   });
 
@@ -303,6 +303,6 @@ describe('outbox keys', () => {
     const c = makeCase(w, { customer: { email: 'Ada@Example.ORG' } });
 
     // Assess
-    expect(c.outbox[0]).toMatchObject({ to: 'Ada@Example.ORG', key: 'case-1/ev-0001/acknowledgement/ada@example.org' });
+    expect(c.owedEmails[0]).toMatchObject({ to: 'Ada@Example.ORG', key: 'case-1/ev-0001/acknowledgement/ada@example.org' });
   });
 });

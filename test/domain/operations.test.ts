@@ -94,7 +94,7 @@ describe('newCase', () => {
       timer: { version: 1, pending: true },
     });
     expect(c.sla.levelDueAt).toBe(iso(2 * HOUR)); // engineering P1 L2
-    expect(c.timeline).toEqual([
+    expect(c.newEvents).toEqual([
       {
         id: 'ev-0001',
         at: iso(0),
@@ -104,7 +104,7 @@ describe('newCase', () => {
         data: { level: 'L2', department: 'engineering', priority: 'P1' },
       },
     ]);
-    expect(c.outbox.map((o) => [o.template, o.to])).toEqual([['acknowledgement', 'grace@example.org']]);
+    expect(c.owedEmails.map((o) => [o.template, o.to])).toEqual([['acknowledgement', 'grace@example.org']]);
   });
 
   it('applies the input defaults (P3, standard tier) and records the idempotency key on the event', () => {
@@ -119,7 +119,7 @@ describe('newCase', () => {
     expect(c.priority).toBe('P3');
     expect(c.customer.tier).toBe('standard');
     expect(c.category).toBeUndefined();
-    expect(c.timeline[0]).toMatchObject({ summary: 'Opened at L0 in support.', idempotencyKey: 'idem-1' });
+    expect(c.newEvents[0]).toMatchObject({ summary: 'Opened at L0 in support.', idempotencyKey: 'idem-1' });
   });
 });
 
@@ -506,7 +506,7 @@ describe('resolve, reopen, close', () => {
 
     // Assess
     expect(first.closedAt).toBeUndefined();
-    expect(first.timeline.at(-1)!.summary).toBe('Reopened at L0.');
+    expect(first.newEvents.at(-1)!.summary).toBe('Reopened at L0.');
     expect(second.reopenCount).toBe(2);
   });
 
@@ -532,7 +532,7 @@ describe('resolve, reopen, close', () => {
 
     // Assess
     expect(closed).toMatchObject({ status: 'CLOSED', closedAt: iso(5 * HOUR) });
-    expect(closed.timeline.at(-1)).toMatchObject({ type: 'closed', actor: manager, summary: 'Closed by a manager.' });
+    expect(closed.newEvents.at(-1)).toMatchObject({ type: 'closed', actor: manager, summary: 'Closed by a manager.' });
   });
 
   it.each(['OPEN', 'PAUSED', 'CLOSED'] as const)('close refuses a %s case: only RESOLVED may be closed (ConflictError)', (status) => {
@@ -716,7 +716,7 @@ describe('recordFeedback', () => {
 
     // Assess
     expect(after.feedback).toEqual({ rating: 4, comment: 'Quick.', at: iso(1 * DAY) });
-    expect(after.timeline.at(-1)).toMatchObject({ type: 'feedback.received', actor: customerActor, data: { rating: 4, comment: 'Quick.' } });
+    expect(after.newEvents.at(-1)).toMatchObject({ type: 'feedback.received', actor: customerActor, data: { rating: 4, comment: 'Quick.' } });
   });
 
   it('refuses a second rating (ConflictError)', () => {
@@ -840,11 +840,11 @@ describe('every change', () => {
     const b = escalate(a, up, w.ctx(at(2 * HOUR)));
 
     // Assess
-    expect(b.timeline.slice(0, a.timeline.length)).toEqual(a.timeline);
-    expect(b.timeline.map((e) => e.id)).toEqual(['ev-0001', 'ev-0002', 'ev-0003']);
+    expect(b.newEvents.slice(0, a.newEvents.length)).toEqual(a.newEvents);
+    expect(b.newEvents.map((e) => e.id)).toEqual(['ev-0001', 'ev-0002', 'ev-0003']);
     expect(b.updatedAt).toBe(iso(2 * HOUR));
-    expect(b.outbox.slice(0, a.outbox.length)).toEqual(a.outbox);
+    expect(b.owedEmails.slice(0, a.owedEmails.length)).toEqual(a.owedEmails);
     expect(newOutbox(a, b).length).toBeGreaterThan(0);
-    expect(c.timeline).toHaveLength(1); // the input is not mutated
+    expect(c.newEvents).toHaveLength(1); // the input is not mutated
   });
 });

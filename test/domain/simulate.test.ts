@@ -37,7 +37,7 @@ function history(): History[] {
   c = resume(applyDueTimers(c, w.ctx(at('3T09:00:00'))), {}, w.ctx(at('3T09:00:00')));
   c = escalate(applyDueTimers(c, w.ctx(at('3T10:00:00'))), { kind: 'hierarchical', toLevel: 'L2', summary: 'key account' }, w.ctx(at('3T10:00:00')));
   c = applyDueTimers(c, w.ctx(ASOF));
-  return [a, b, c].map((x: CaseRecord) => ({ case: x, events: x.timeline }));
+  return [a, b, c].map((x: CaseRecord) => ({ case: x, events: x.newEvents }));
 }
 
 const officeDraft = () =>

@@ -13,7 +13,7 @@ const L3_DUE = L2_DUE + 3 * DAY; // 6 d 8 h: the top level's budget runs out →
 const warnAfter = (budget: number) => Math.floor(budget * 0.8);
 
 /** The events of a case without their (counter) ids, to compare two histories. */
-const history = (c: CaseRecord) => c.timeline.map(({ id: _id, ...e }) => e);
+const history = (c: CaseRecord) => c.newEvents.map(({ id: _id, ...e }) => e);
 
 describe('initialSla', () => {
   it('gives the starting level its budget from creation and closes by 30 days after creation', () => {
@@ -273,7 +273,7 @@ describe('applyDueTimers', () => {
     expect(eventTypes(after)).toEqual(['created', 'sla.warning', 'escalated', 'sla.overdue']);
     expect(after.level).toBe('L3');
     expect(after.sla).toMatchObject({ overdue: true, breached: false, levelStartedAt: iso(30 * DAY), levelDueAt: iso(50 * DAY), warned: false });
-    const overdue = after.timeline.at(-1)!;
+    const overdue = after.newEvents.at(-1)!;
     expect(overdue).toMatchObject({
       at: iso(30 * DAY),
       actor: systemActor,
@@ -292,7 +292,7 @@ describe('applyDueTimers', () => {
 
     // Assess
     expect(eventTypes(after)).toEqual(['created', 'escalated', 'escalated', 'sla.overdue']);
-    expect(after.timeline.at(-1)!.changes?.['level']).toEqual({ before: 'L2', after: 'L3' });
+    expect(after.newEvents.at(-1)!.changes?.['level']).toEqual({ before: 'L2', after: 'L3' });
     expect(after.sla).toMatchObject({ levelStartedAt: iso(30 * DAY), levelDueAt: iso(40 * DAY), breached: false, overdue: true });
   });
 
@@ -313,7 +313,7 @@ describe('applyDueTimers', () => {
     expect(newEvents(almost, due).map((e) => [e.type, e.at])).toEqual([['sla.overdue', iso(30 * DAY)]]);
     expect(due.sla.overdue).toBe(true);
     expect(due.level).toBe('L3');
-    expect(due.timeline.at(-1)!.changes).toEqual({ 'sla.overdue': { before: false, after: true } }); // already at the top: no level change
+    expect(due.newEvents.at(-1)!.changes).toEqual({ 'sla.overdue': { before: false, after: true } }); // already at the top: no level change
   });
 
   it('does not run level deadlines while paused, but the close-by deadline still fires (pauses do not extend it)', () => {
@@ -452,7 +452,7 @@ describe('applyDueTimers', () => {
     const after = applyDueTimers(c, w.ctx(at(9 * HOUR), { kind: 'client', id: 'someone' }));
 
     // Assess
-    expect(after.timeline.at(-1)).toMatchObject({ actor: systemActor, at: iso(8 * HOUR) });
+    expect(after.newEvents.at(-1)).toMatchObject({ actor: systemActor, at: iso(8 * HOUR) });
   });
 });
 

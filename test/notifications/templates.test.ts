@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CaseRecord, Level, TimelineEvent } from '../../functions/domain/model.ts';
+import { emptyStats, type CaseRecord, type Level, type TimelineEvent } from '../../functions/domain/model.ts';
 import { notificationsFor, type TemplateName } from '../../functions/domain/notifications.ts';
 import { parsePolicy, type Policy } from '../../functions/domain/policy.ts';
 import { CUSTOMER_TEMPLATES, escapeHtml, renderEmail, type RenderInput } from '../../functions/notifications/templates.ts';
@@ -62,8 +62,9 @@ function makeCase(over: Partial<CaseRecord> = {}): CaseRecord {
     },
     reopenCount: 0,
     compensations: [],
-    timeline: [],
-    outbox: [],
+    newEvents: [],
+    owedEmails: [],
+    stats: emptyStats(),
     timer: { version: 1, pending: false },
     ...over,
   };

@@ -116,15 +116,15 @@ export function makeCase(w: World, opts: CaseOptions = {}): CaseRecord {
 
 /** The timeline event types of a case, oldest first. */
 export function eventTypes(c: CaseRecord): string[] {
-  return c.timeline.map((e) => e.type);
+  return c.newEvents.map((e) => e.type);
 }
 
 /** The events appended by a change. */
-export function newEvents(before: CaseRecord, after: CaseRecord): CaseRecord['timeline'] {
-  return after.timeline.slice(before.timeline.length);
+export function newEvents(before: CaseRecord, after: CaseRecord): CaseRecord['newEvents'] {
+  return after.newEvents.slice(before.newEvents.length);
 }
 
 /** The outbox entries owed by a change. */
-export function newOutbox(before: CaseRecord, after: CaseRecord): CaseRecord['outbox'] {
-  return after.outbox.slice(before.outbox.length);
+export function newOutbox(before: CaseRecord, after: CaseRecord): CaseRecord['owedEmails'] {
+  return after.owedEmails.slice(before.owedEmails.length);
 }

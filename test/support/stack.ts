@@ -1,4 +1,5 @@
 // Test support: a whole local stack per test file (ephemeral ports), and a small HTTP client for its API.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,7 +104,10 @@ export function newCaseBody(overrides: Record<string, unknown> = {}) {
 export async function startTestStack(opts: Partial<LocalStackOptions> = {}): Promise<{ stack: LocalStack; api: TestApi }> {
   const stack = await startLocalStack({
     templatePath: inject('templatePath'),
-    ports: { api: 0, dynamodb: 0, stepfunctions: 0, ses: 0 },
+    // The run's shared DynamoDB Local, with a table of this stack's own.
+    dynamodb: { endpoint: inject('dynamodbEndpoint') },
+    tableName: `cases-${randomBytes(6).toString('hex')}`,
+    ports: { api: 0, stepfunctions: 0, ses: 0 },
     reconcileEveryMs: 0,
     throttle: false,
     log: () => undefined,

@@ -1,0 +1,130 @@
+// Application: the ports the use cases talk to. functions/adapters/ implements them for DynamoDB, Step Functions and
+// SES; test/support/fakes.ts implements them in memory, so every use case is unit-tested in milliseconds.
+import type { CaseRecord, OutboxEntry, TimelineEvent } from '../domain/model.ts';
+
+/** An HTTP response as an Idempotency-Key replays it. */
+export interface StoredResponse {
+  statusCode: number;
+  body: string;
+  headers?: Record<string, string>;
+}
+
+export interface IdempotencyRecord {
+  clientId: string;
+  key: string;
+  requestHash: string;
+  response: StoredResponse;
+}
+
+/** One change of a case, written as one transaction: all of it or nothing. */
+export interface CaseCommit {
+  /** The case after the change (its version already incremented). */
+  case: CaseRecord;
+  /** The version the stored case must still have; null for a new case (which must not exist). */
+  expectedVersion: number | null;
+  events: TimelineEvent[];
+  emails: OutboxEntry[];
+  /** Written with the change, so a retry with the same key finds it: it can neither apply twice nor half. */
+  idempotency?: IdempotencyRecord;
+}
+
+/** The conditional write lost: someone else changed the case since it was read. */
+export class StaleVersionError extends Error {
+  override name = 'StaleVersionError';
+}
+export class CaseExistsError extends Error {
+  override name = 'CaseExistsError';
+}
+/** The Idempotency-Key's record was written by a concurrent request with the same key. */
+export class IdempotencyRecordExistsError extends Error {
+  override name = 'IdempotencyRecordExistsError';
+}
+
+export type EmailState = 'OWED' | 'SENDING' | 'SENT' | 'FAILED' | 'SUPPRESSED' | 'UNCONFIRMED';
+
+/** An owed email and its delivery record: one item, created OWED with the change that owes it. */
+export interface EmailRecord extends OutboxEntry {
+  caseId: string;
+  state: EmailState;
+  owedAt: string;
+  claimedAt?: string;
+  sentAt?: string;
+  messageId?: string;
+  error?: string;
+}
+
+export interface CaseStore {
+  get(id: string): Promise<CaseRecord | undefined>;
+  getIdempotency(clientId: string, key: string): Promise<IdempotencyRecord | undefined>;
+  /** The case and an idempotency record in one read. */
+  getWithIdempotency(id: string, clientId: string, key: string): Promise<{ case?: CaseRecord; record?: IdempotencyRecord }>;
+  /** Throws StaleVersionError, CaseExistsError or IdempotencyRecordExistsError when its conditions fail. */
+  commit(change: CaseCommit): Promise<void>;
+  /** An Idempotency-Key whose request changed nothing: its record alone (throws IdempotencyRecordExistsError). */
+  putIdempotency(record: IdempotencyRecord): Promise<void>;
+  /** Bookkeeping, not a change: the timer of `timerVersion` is running (no-op when a newer one took over). */
+  confirmTimer(id: string, timerVersion: number): Promise<void>;
+}
+
+export interface EmailStore {
+  getEmail(caseId: string, key: string): Promise<EmailRecord | undefined>;
+  /** OWED → SENDING; false when someone else holds or settled it. */
+  claimEmail(email: EmailRecord, claimedAt: string): Promise<boolean>;
+  /** SENDING (claimed at `claimedAt`) → a final state. */
+  settleEmail(email: EmailRecord, claimedAt: string, outcome: Pick<EmailRecord, 'state'> & Partial<Pick<EmailRecord, 'sentAt' | 'messageId' | 'error'>>): Promise<void>;
+  /** OWED → a final state without sending (suppressed or overtaken). */
+  skipEmail(email: EmailRecord, outcome: Pick<EmailRecord, 'state' | 'error'>): Promise<boolean>;
+  /** SENDING → OWED: not sent (a transient failure), so a later attempt may claim it again. */
+  releaseEmail(email: EmailRecord, claimedAt: string): Promise<void>;
+  /** Why the address gets no email (it bounced or complained), or undefined. */
+  suppressionOf(address: string): Promise<string | undefined>;
+  /** The event that owes an email (for rendering). */
+  getEvent(caseId: string, eventId: string): Promise<TimelineEvent | undefined>;
+}
+
+/** Work the reconciler finds: case items whose timer is unconfirmed, emails not settled, oldest first. */
+export interface AttentionItem {
+  kind: 'case' | 'email';
+  caseId: string;
+  /** For an email: its key. */
+  emailKey?: string;
+  since: string;
+}
+
+export interface AttentionIndex {
+  needingAttention(limit: number, olderThan: string): Promise<AttentionItem[]>;
+}
+
+/** Each case's timer: one Step Functions execution per (case, timer version). */
+export interface Timer {
+  /** Idempotent: a second start of the same version is recognised. */
+  start(caseId: string, timerVersion: number, wakeAt: string): Promise<void>;
+  /** Best effort: a timer not stopped ends by itself at its next wake-up (its version is stale). */
+  stop(caseId: string, timerVersion: number, cause: string): Promise<void>;
+}
+
+export interface OutgoingEmail {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  tags: Record<string, string>;
+}
+
+/** SES did not take it; trying again later is safe. */
+export class TransientMailError extends Error {
+  override name = 'TransientMailError';
+}
+/** SES refused it for good (e.g. MessageRejected); never retried. */
+export class PermanentMailError extends Error {
+  override name = 'PermanentMailError';
+}
+/** No answer after the request may have reached SES: resending could duplicate it. */
+export class UnknownMailOutcomeError extends Error {
+  override name = 'UnknownMailOutcomeError';
+}
+
+export interface Mailer {
+  /** The SES message id; throws one of the three errors above when not (known to be) sent. */
+  send(email: OutgoingEmail, deadline: number): Promise<string | undefined>;
+}
