@@ -70,7 +70,7 @@ export function explainSla(c: CaseRecord, events: readonly TimelineEvent[], poli
   const version = c.slaTerms?.version ?? current;
   const clock = caseClock(c, policy);
   const calendarName = calendarNameFor(terms, c.priority, c.department);
-  const calendar = calendarName ? terms.calendars[calendarName]! : undefined;
+  const calendar = calendarName ? terms.calendars![calendarName]! : undefined;
   const zone = calendar?.timeZone ?? null;
   const when = (ms: number) => localTime(ms, zone);
   const counts = clock.calendar ? 'working-time' : 'calendar-time';
@@ -84,7 +84,7 @@ export function explainSla(c: CaseRecord, events: readonly TimelineEvent[], poli
       ? `Timed by policy ${version}, the current policy.`
       : `Timed by policy ${version}, the version it was created under (or last moved to); the current policy is ${current}. Its deadlines stay on ${version} until a manager moves it (POST /cases/${c.id}/policy).`;
   const clockText = !calendar
-    ? terms.roundTheClock.includes(c.priority) && (terms.calendar || Object.values(terms.departments).some((d) => d.calendar))
+    ? terms.roundTheClock?.includes(c.priority) && (terms.calendar || Object.values(terms.departments ?? {}).some((d) => d.calendar))
       ? `${c.priority} cases are held round the clock: every hour counts, nights, weekends and holidays included.`
       : 'No working calendar applies to this case: the clock runs round the clock.'
     : `Only working time counts, on the ${calendarName} calendar (${zone}: ${describeWeek(calendar)}${calendar.holidays.length ? `; ${calendar.holidays.length} holiday${calendar.holidays.length > 1 ? 's' : ''}` : ''})${departmentCalendarReason(terms, c.department, calendarName!)}.`;
@@ -219,12 +219,12 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 function levelBudget(terms: ReturnType<typeof termsOf>, c: CaseRecord): string {
   // The same entry levelBudgetMs reads: the department's own budgets, else the default.
-  const own = Object.hasOwn(terms.departments, c.department) ? terms.departments[c.department]!.budgets : undefined;
+  const own = terms.departments && Object.hasOwn(terms.departments, c.department) ? terms.departments[c.department]!.budgets : undefined;
   return (own ?? terms.budgets)[c.priority][c.level];
 }
 
 function departmentCalendarReason(terms: ReturnType<typeof termsOf>, department: string, calendar: string): string {
-  const own = Object.hasOwn(terms.departments, department) ? terms.departments[department]!.calendar : undefined;
+  const own = terms.departments && Object.hasOwn(terms.departments, department) ? terms.departments[department]!.calendar : undefined;
   return own === calendar ? `, the ${department} department's calendar` : ', the policy\'s default calendar';
 }
 

@@ -128,10 +128,12 @@ export interface SlaTerms {
   closeByCounts: Policy['closeByCounts'];
   followUpAfter: string;
   warnAt: number | null;
-  calendars: Record<string, Calendar>;
+  // Optional so pinned terms leave out what is empty (no calendars, no overrides): a case item then carries no empty
+  // maps, which the local stream stand-in cannot pass on (see pinTerms).
+  calendars?: Record<string, Calendar>;
   calendar?: string | undefined;
-  roundTheClock: PriorityT[];
-  departments: Record<string, { budgets?: Policy['budgets'] | undefined; calendar?: string | null | undefined }>;
+  roundTheClock?: PriorityT[];
+  departments?: Record<string, { budgets?: Policy['budgets'] | undefined; calendar?: string | null | undefined }>;
 }
 
 /** Pinned terms as stored on a case: the terms and the version they are known by. */
@@ -149,6 +151,12 @@ const pinnedCache = new WeakMap<object, PinnedTerms>();
 export function pinTerms(policy: SlaTerms): PinnedTerms {
   let pinned = pinnedCache.get(policy);
   if (!pinned) {
+    // Only what is set: no empty maps or lists (a department without overrides follows the defaults anyway).
+    const departments = Object.fromEntries(
+      Object.entries(policy.departments ?? {})
+        .filter(([, d]) => d.budgets || d.calendar !== undefined)
+        .map(([k, d]) => [k, { ...(d.budgets ? { budgets: d.budgets } : {}), ...(d.calendar !== undefined ? { calendar: d.calendar } : {}) }]),
+    );
     const terms: SlaTerms = {
       name: policy.name,
       budgets: policy.budgets,
@@ -156,12 +164,10 @@ export function pinTerms(policy: SlaTerms): PinnedTerms {
       closeByCounts: policy.closeByCounts,
       followUpAfter: policy.followUpAfter,
       warnAt: policy.warnAt,
-      calendars: policy.calendars,
+      ...(Object.keys(policy.calendars ?? {}).length ? { calendars: policy.calendars } : {}),
       ...(policy.calendar !== undefined ? { calendar: policy.calendar } : {}),
-      roundTheClock: policy.roundTheClock,
-      departments: Object.fromEntries(
-        Object.entries(policy.departments).map(([k, d]) => [k, { ...(d.budgets ? { budgets: d.budgets } : {}), ...(d.calendar !== undefined ? { calendar: d.calendar } : {}) }]),
-      ),
+      ...(policy.roundTheClock?.length ? { roundTheClock: policy.roundTheClock } : {}),
+      ...(Object.keys(departments).length ? { departments } : {}),
     };
     const hash = createHash('sha256').update(canonicalJson(terms)).digest('hex').slice(0, 12);
     pinned = { version: `${policy.name}@${hash}`, ...terms };
@@ -180,24 +186,24 @@ function canonicalJson(v: unknown): string {
 
 /** Which calendar times a case: none for a round-the-clock priority, else the department's, else the default. */
 export function calendarNameFor(terms: SlaTerms, priority: PriorityT, department: string): string | null {
-  if (terms.roundTheClock.includes(priority)) return null;
+  if (terms.roundTheClock?.includes(priority)) return null;
   return departmentCalendarName(terms, department);
 }
 
 /** The working hours of a department's people (who receive its warnings), whatever the case's priority. */
 export function departmentCalendarName(terms: SlaTerms, department: string): string | null {
-  const own = Object.hasOwn(terms.departments, department) ? terms.departments[department]!.calendar : undefined;
+  const own = isKnownDepartment(terms, department) ? terms.departments![department]!.calendar : undefined;
   return own !== undefined ? own : (terms.calendar ?? null);
 }
 
 /** The clock of a calendar name (null = round the clock). */
 export function clockOf(terms: SlaTerms, name: string | null): WorkingClock {
-  return name === null ? roundTheClock : calendarClock(name, terms.calendars[name]!);
+  return name === null ? roundTheClock : calendarClock(name, terms.calendars![name]!);
 }
 
 /** The current level's budget: the department's own SLA when it has one, else the default. */
 export function levelBudgetMs(policy: SlaTerms, priority: PriorityT, level: LevelT, department: string): number {
-  const budgets = (isKnownDepartment(policy, department) ? policy.departments[department]!.budgets : undefined) ?? policy.budgets;
+  const budgets = (isKnownDepartment(policy, department) ? policy.departments![department]!.budgets : undefined) ?? policy.budgets;
   return durationMs(budgets[priority][level]);
 }
 
@@ -216,7 +222,7 @@ export function managersFor(policy: Policy, level: LevelT, department: string): 
 }
 
 export function isKnownDepartment(policy: Pick<SlaTerms, 'departments'>, department: string): boolean {
-  return Object.hasOwn(policy.departments, department);
+  return Object.hasOwn(policy.departments ?? {}, department);
 }
 
 export { LEVELS };

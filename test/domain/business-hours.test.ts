@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConflictError } from '../../functions/domain/errors.ts';
 import type { CaseRecord } from '../../functions/domain/model.ts';
+import { pinTerms } from '../../functions/domain/policy.ts';
 import { adoptCurrentPolicy, changePriority, escalate, pause, resolve, resume } from '../../functions/domain/operations.ts';
 import { applyDueTimers, caseClock, nextWakeUp, warningAt } from '../../functions/domain/sla.ts';
 import { eventTypes, HOUR, makeCase, MINUTE, testPolicy, world } from '../support/domain-fixtures.ts';
@@ -175,6 +176,17 @@ describe('pinned policy versions', () => {
     expect(e.type).toBe('policy.adopted');
     expect(e.changes?.['sla.policyVersion']).toEqual({ before: c.sla.policyVersion, after: moved.sla.policyVersion });
     expect(() => adoptCurrentPolicy(moved, {}, w.ctx(new Date('2026-03-09T08:31:00Z')))).toThrow(ConflictError);
+  });
+
+  it('pinned terms carry no empty maps (the case item must stream through DynamoDB Local unchanged)', () => {
+    const emptyMaps = (v: unknown, path = 'slaTerms'): string[] =>
+      v && typeof v === 'object' && !Array.isArray(v)
+        ? Object.keys(v).length === 0
+          ? [path]
+          : Object.entries(v).flatMap(([k, x]) => emptyMaps(x, `${path}.${k}`))
+        : [];
+    expect(emptyMaps(pinTerms(testPolicy()))).toEqual([]);
+    expect(emptyMaps(pinTerms(officePolicy({ departments: { support: { calendar: null }, billing: {} } })))).toEqual([]);
   });
 
   it('the same terms give the same version; any change to them a new one', () => {
