@@ -33,8 +33,10 @@ afterAll(async () => {
   for (const s of stacks) await s.stop();
 });
 
-async function start(policyPath: string, dataDir?: string, ports?: LocalStack['ports']): Promise<TestApi> {
-  const { stack, api } = await startTestStack({ policyPath, ...(dataDir ? { dataDir } : {}), ...(ports ? { ports } : {}) });
+/** A stack; `restartOf` starts it on the same table and ports as a stopped one (its data survives in the shared DynamoDB Local). */
+async function start(policyPath: string, dataDir?: string, restartOf?: LocalStack): Promise<TestApi> {
+  const again = restartOf ? { tableName: restartOf.tableName, ports: { api: restartOf.ports.api, stepfunctions: restartOf.ports.stepfunctions, ses: restartOf.ports.ses } } : {};
+  const { stack, api } = await startTestStack({ policyPath, ...(dataDir ? { dataDir } : {}), ...again });
   stacks.push(stack);
   return api;
 }
@@ -97,8 +99,8 @@ describe('business hours on the local stack', () => {
     const c = (await first.post('/cases', newCaseBody())).body;
     const stopped = stacks.pop()!;
     await stopped.stop();
-    // The same ports: the handlers' SDK clients, created once per process as in a Lambda, keep their endpoints.
-    const second = await start(policyFile({ budgets: { P1: hour, P2: hour, P3: hour, P4: hour }, departments: managers }), dataDir, stopped.ports);
+    // The same table and ports: the handlers' SDK clients, created once per process as in a Lambda, keep their endpoints.
+    const second = await start(policyFile({ budgets: { P1: hour, P2: hour, P3: hour, P4: hour }, departments: managers }), dataDir, stopped);
 
     // Assess: same deadline, same version, and the explanation says a newer policy exists
     const after = (await second.get(`/cases/${c.id}`)).body;
