@@ -24,6 +24,7 @@ const PARTS: Part[] = [
   { name: 'api', script: 'api.ts', args: ['--count', '300', '--concurrency', '8'], quickArgs: ['--count', '60', '--concurrency', '8'] },
   { name: 'memory', script: 'memory.ts', args: ['--cases', '500'], quickArgs: ['--cases', '100'], nodeFlags: ['--expose-gc'] },
   { name: 'console', script: 'console.ts', args: ['--sizes', '50,10000', '--samples', '30'], quickArgs: ['--sizes', '50,500', '--samples', '5'] },
+  { name: 'simulate', script: 'simulate.ts', args: ['--cases', '9000', '--rounds', '3'], quickArgs: ['--cases', '1000', '--rounds', '1'] },
 ];
 
 async function main() {

@@ -2,7 +2,7 @@
 // (local/gateway.ts) and the OpenAPI document (functions/http/openapi.ts) are all built from it.
 import { z, type ZodType } from 'zod';
 import { Level, Priority, Status } from './domain/model.ts';
-import type { Policy } from './domain/policy.ts';
+import { PolicySchema, type Policy } from './domain/policy.ts';
 import {
   CASE_REFERENCE_PATTERN,
   CommentInput,
@@ -16,7 +16,7 @@ import {
   ReasonInput,
   ResolveInput,
 } from './domain/operations.ts';
-import { CasePage, CaseView, FeedbackReceived, MetricsView, OpenApiDocumentView, Timeline, WorkflowView } from './http/views.ts';
+import { CasePage, CaseView, FeedbackReceived, MetricsView, OpenApiDocumentView, SlaExplanationView, Timeline, WorkflowView } from './http/views.ts';
 
 // The scopes and the group → scope map live in their own small module (the sign-in trigger bundles only it).
 import { SCOPES, type Scope } from './auth/scopes.ts';
@@ -57,6 +57,12 @@ export const ListCasesQuery = z.strictObject({
 export const MetricsQuery = z.strictObject({
   from: z.iso.datetime({ offset: true }).optional().describe('window start (cases created at or after); default 30 days ago'),
   to: z.iso.datetime({ offset: true }).optional().describe('window end (cases created before); default now'),
+});
+
+export const SimulateInput = z.strictObject({
+  policy: PolicySchema.describe('the draft policy, in the same shape as a policy file (holidays inline: holidaysFile is read only when a file is loaded)'),
+  from: z.iso.datetime().optional().describe('replay the cases created at or after this instant; default 30 days before to'),
+  to: z.iso.datetime().optional().describe('… and before this instant; default now'),
 });
 
 export const TimelineQuery = z.strictObject({
@@ -186,6 +192,13 @@ export const CASE_ACTIONS = [
   action('reopenCase', '/cases/{id}/reopen', 'Reopen a resolved or closed case at the level it had', ReasonInput),
   action('closeCase', '/cases/{id}/close', 'Close a resolved case', ReasonInput, SCOPES.manage),
   action('changePriority', '/cases/{id}/priority', 'Change the priority; the current level\'s deadline moves', PriorityChangeInput),
+  action(
+    'adoptCurrentPolicy',
+    '/cases/{id}/policy',
+    'Move the case to the current policy version: its deadlines are recomputed under the current budgets and calendars (recorded on the timeline)',
+    ReasonInput,
+    SCOPES.manage,
+  ),
 ] as const;
 export type CaseActionId = (typeof CASE_ACTIONS)[number]['operationId'];
 /** The entry of one case action, with its body's type. */
@@ -238,6 +251,17 @@ export const ROUTES: readonly RouteSpec[] = [
     success: { status: 200, schema: CaseView, description: 'the case' },
   },
   ...CASE_ACTIONS,
+  {
+    operationId: 'getSla',
+    needs: READ,
+    method: 'GET',
+    path: '/cases/{id}/sla',
+    scope: SCOPES.read,
+    handler: { file: 'functions/http/sla.ts', export: 'getSla' },
+    summary: 'How each current deadline was computed: policy version, calendar, working windows counted, pauses, escalations, budget used and left',
+    tag: 'insight',
+    success: { status: 200, schema: SlaExplanationView, description: 'the explanation' },
+  },
   {
     operationId: 'getTimeline',
     needs: READ,
@@ -341,6 +365,23 @@ export const ROUTES: readonly RouteSpec[] = [
         byStatus: z.record(z.string(), z.number().int()),
         asOf: z.string(),
       }),
+    },
+  },
+  {
+    operationId: 'simulatePolicy',
+    needs: { ...READ, throttle: { rateLimit: 2, burstLimit: 4 } },
+    tag: 'insight',
+    method: 'POST',
+    path: '/policies/simulate',
+    scope: SCOPES.manage,
+    handler: { file: 'functions/http/simulate.ts', export: 'simulatePolicy' },
+    summary:
+      'What-if: replay the cases created in the window from their timelines against a draft policy; breach rate, escalations per level and kind, load per level and department, and the deadlines that would move, next to what really happened. Changes nothing.',
+    body: SimulateInput,
+    success: {
+      status: 200,
+      description: 'the comparison (functions/domain/simulate.ts defines every figure)',
+      schema: z.object({ window: z.object({ from: z.string(), to: z.string() }) }).loose().describe('the window replayed, and for the recorded history and the draft: breach rate, escalations per level and kind, load per level and department, deadlines that would move'),
     },
   },
   {

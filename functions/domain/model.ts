@@ -1,5 +1,6 @@
 // Domain: the case and its parts as zod schemas; the TypeScript types come from them.
 import { z } from 'zod';
+import type { PinnedTerms } from './policy.ts';
 
 export const Priority = z.enum(['P1', 'P2', 'P3', 'P4']).describe('P1 is the most urgent');
 export const Level = z.enum(['L0', 'L1', 'L2', 'L3']).describe('L0 frontline, L1 senior agent, L2 specialist/manager, L3 executive');
@@ -50,6 +51,7 @@ export const Sla = z.object({
   warned: z.boolean().describe('the pre-breach warning for the current level has been sent'),
   breached: z.boolean().describe('the top level\'s time budget ran out'),
   overdue: z.boolean().describe('the close-by deadline passed while the case was unresolved'),
+  policyVersion: z.string().optional().describe('the policy version whose budgets and calendars time this case (pinned at creation; GET /cases/{id}/sla explains it)'),
 });
 export type Sla = z.infer<typeof Sla>;
 
@@ -140,6 +142,12 @@ export interface CaseRecord {
   /** The newest stored event's id: new event ids sort after it, so the timeline's order is its key order. */
   lastEventId?: string;
   stats: CaseStats;
+  /**
+   * The SLA terms (budgets, calendars, warning share, follow-up) of the policy version the case was created under:
+   * its deadlines keep following them when the policy changes, until a manager moves it to the current policy.
+   * Cases written before pinning existed have none and follow the current policy.
+   */
+  slaTerms?: PinnedTerms;
   /** Which workflow execution owns the case's timer (`<id>-v<version>`); pending until its start is confirmed. */
   timer: { version: number; pending: boolean };
 }

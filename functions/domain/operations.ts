@@ -4,7 +4,6 @@
 import { z } from 'zod';
 import { appendEvents, type ChangeContext } from './change.ts';
 import { ConflictError, NotFoundError, ValidationError } from './errors.ts';
-import { addMs } from './duration.ts';
 import {
   CompensationKind,
   Customer,
@@ -18,9 +17,9 @@ import {
   type Level as LevelT,
   emptyStats,
 } from './model.ts';
-import { isKnownDepartment, levelBudgetMs, type Policy } from './policy.ts';
+import { isKnownDepartment, pinTerms, type Policy } from './policy.ts';
 import { routeCase } from './routing.ts';
-import { initialSla, nextWakeUp, restartLevelBudget } from './sla.ts';
+import { closeByFrom, initialSla, levelDueFrom, nextWakeUp, restartLevelBudget, unpausedSla } from './sla.ts';
 
 /** Required text: trimmed, and not blank (the pattern tells clients so, as the OpenAPI document shows). */
 const Text = (max: number) => z.string().regex(/\S/, 'must not be empty').trim().max(max);
@@ -124,6 +123,7 @@ export function newCase(id: string, raw: z.output<typeof CreateCaseInput>, ctx: 
     updatedAt: at,
     version: 1,
     sla: initialSla(at, raw.priority, route.level, route.department, ctx.policy),
+    slaTerms: pinTerms(ctx.policy),
     reopenCount: 0,
     compensations: [],
     newEvents: [],
@@ -199,13 +199,41 @@ export function changePriority(c: CaseRecord, input: z.infer<typeof PriorityChan
   // Measured from levelStartedAt even while paused (restartLevelBudget would start it at pausedAt and forgive the
   // time used before the pause); resume then shifts both by the paused time as usual.
   const moved: CaseRecord = { ...c, priority: input.priority };
-  const levelDueAt = addMs(c.sla.levelStartedAt, levelBudgetMs(ctx.policy, input.priority, c.level, c.department));
+  const levelDueAt = levelDueFrom(moved, c.sla.levelStartedAt, ctx.policy);
   const next = { ...moved, sla: { ...c.sla, levelDueAt } };
   return appendEvents(c, next, ctx, [
     {
       type: 'priority.changed',
       summary: input.summary,
       changes: { priority: { before: c.priority, after: input.priority }, 'sla.levelDueAt': { before: c.sla.levelDueAt, after: next.sla.levelDueAt } },
+    },
+  ]);
+}
+
+// ---- policy versions ----
+/**
+ * Move a case onto the current policy's terms, explicitly (a manager's decision, never a side effect of a deploy):
+ * the current level's deadline is recomputed from when the level started, and the close-by deadline from creation
+ * (unless it has already passed), under the new budgets and calendars. Recorded on the timeline with both versions.
+ */
+export function adoptCurrentPolicy(c: CaseRecord, input: { reason?: string | undefined }, ctx: ChangeContext): CaseRecord {
+  requireStatus(c, ['OPEN', 'PAUSED', 'RESOLVED'], 'move to the current policy');
+  const terms = pinTerms(ctx.policy);
+  const before = c.slaTerms?.version ?? c.sla.policyVersion ?? 'unpinned';
+  if (c.slaTerms?.version === terms.version) throw new ConflictError(`the case already follows the current policy ${terms.version}`);
+  const moved: CaseRecord = { ...c, slaTerms: terms };
+  const levelDueAt = levelDueFrom(moved, c.sla.levelStartedAt, ctx.policy);
+  const closeBy = c.sla.overdue ? c.sla.closeBy : closeByFrom(moved, c.createdAt, ctx.policy);
+  const next: CaseRecord = { ...moved, sla: { ...c.sla, levelDueAt, closeBy, policyVersion: terms.version } };
+  return appendEvents(c, next, ctx, [
+    {
+      type: 'policy.adopted',
+      summary: input.reason ?? `Moved from policy ${before} to the current policy ${terms.version}; deadlines recomputed under its terms.`,
+      changes: {
+        'sla.policyVersion': { before, after: terms.version },
+        'sla.levelDueAt': { before: c.sla.levelDueAt, after: levelDueAt },
+        'sla.closeBy': { before: c.sla.closeBy, after: closeBy },
+      },
     },
   ]);
 }
@@ -229,7 +257,7 @@ export function pause(c: CaseRecord, input: { reason?: string | undefined }, ctx
 /** The clock restarts with the time that was left: the level's deadlines move by the length of the pause. */
 export function resume(c: CaseRecord, input: { reason?: string | undefined }, ctx: ChangeContext): CaseRecord {
   requireStatus(c, ['PAUSED'], 'resume');
-  const next: CaseRecord = { ...c, status: 'OPEN', sla: unpausedSla(c, ctx.now) };
+  const next: CaseRecord = { ...c, status: 'OPEN', sla: unpausedSla(c, ctx.now, ctx.policy) };
   return appendEvents(c, next, ctx, [
     {
       type: 'resumed',
@@ -239,18 +267,11 @@ export function resume(c: CaseRecord, input: { reason?: string | undefined }, ct
   ]);
 }
 
-function unpausedSla(c: CaseRecord, now: Date): CaseRecord['sla'] {
-  const { pausedAt, ...rest } = c.sla;
-  if (!pausedAt) return rest;
-  const paused = Math.max(0, now.getTime() - Date.parse(pausedAt));
-  return { ...rest, levelStartedAt: addMs(rest.levelStartedAt, paused), levelDueAt: addMs(rest.levelDueAt, paused) };
-}
-
 // ---- resolve / reopen / close ----
 export function resolve(c: CaseRecord, input: { resolution: string }, ctx: ChangeContext): CaseRecord {
   requireStatus(c, ['OPEN', 'PAUSED'], 'resolve');
   const at = ctx.now.toISOString();
-  const next: CaseRecord = { ...c, status: 'RESOLVED', resolution: input.resolution, resolvedAt: at, sla: unpausedSla(c, ctx.now) };
+  const next: CaseRecord = { ...c, status: 'RESOLVED', resolution: input.resolution, resolvedAt: at, sla: unpausedSla(c, ctx.now, ctx.policy) };
   return appendEvents(c, next, ctx, [
     { type: 'resolved', summary: input.resolution, changes: { status: { before: c.status, after: 'RESOLVED' } } },
   ]);

@@ -1,5 +1,7 @@
 // Domain: the escalation policy document — budgets, deadlines, routing, authority, recipients — validated once.
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { CalendarName, CalendarSchema, calendarClock, roundTheClock, type Calendar, type WorkingClock } from './calendar.ts';
 import { durationMs, durationProblem } from './duration.ts';
 import { DepartmentName, Level, LEVELS, Priority, Tier, type Level as LevelT, type Priority as PriorityT } from './model.ts';
 
@@ -32,6 +34,10 @@ export const PolicySchema = z
   .strictObject({
     name: z.string().min(1),
     closeBy: IsoDuration.default('P30D').describe('every case must be closed this long after creation'),
+    closeByCounts: z
+      .enum(['calendar-time', 'working-time'])
+      .default('calendar-time')
+      .describe('closeBy counts calendar time (the default: 30 days are 30 days) or working time on the case\'s calendar'),
     followUpAfter: IsoDuration.default('P3D').describe('after resolution, wait this long, then send the satisfaction survey'),
     warnAt: z
       .number()
@@ -41,10 +47,22 @@ export const PolicySchema = z
       .default(0.8)
       .describe('share of a level\'s budget after which its managers get a pre-breach warning; null turns warnings off'),
     budgets: Budgets.describe('time budget of each level, per priority'),
+    calendars: z
+      .record(CalendarName, CalendarSchema)
+      .default({})
+      .describe('working calendars by name: budgets, warning shares and the follow-up count only their working windows'),
+    calendar: CalendarName.optional().describe('the default calendar; without one (and without a department\'s) the clock runs round the clock'),
+    roundTheClock: z
+      .array(Priority)
+      .default([])
+      .describe('priorities held round the clock whatever the calendar, e.g. ["P1"]'),
     departments: z.record(
       DepartmentName,
       z.strictObject({
         budgets: Budgets.optional().describe('this department\'s own SLA, replacing the default budgets'),
+        calendar: CalendarName.nullable()
+          .optional()
+          .describe('this department\'s calendar instead of the default; null = round the clock'),
         managers: PerLevel(Emails).default({}).describe('who is alerted when a case of this department reaches a level'),
       }),
     ),
@@ -81,6 +99,14 @@ export const PolicySchema = z
     check(p.routing.defaultDepartment, ['routing', 'defaultDepartment']);
     for (const [category, dept] of Object.entries(p.routing.categories)) check(dept, ['routing', 'categories', category]);
     p.routing.rules.forEach((r, i) => check(r.department, ['routing', 'rules', i, 'department']));
+    const calendars = Object.keys(p.calendars);
+    const checkCalendar = (name: string | null | undefined, path: (string | number)[]) => {
+      if (name != null && !Object.hasOwn(p.calendars, name)) {
+        ctx.addIssue({ code: 'custom', path, message: `unknown calendar "${name}"; known: ${calendars.join(', ') || 'none (add it under calendars)'}` });
+      }
+    };
+    checkCalendar(p.calendar, ['calendar']);
+    for (const [dept, d] of Object.entries(p.departments)) checkCalendar(d.calendar, ['departments', dept, 'calendar']);
   });
 
 export type Policy = z.output<typeof PolicySchema>;
@@ -102,17 +128,101 @@ export function parsePolicy(doc: unknown, source = 'policy'): Policy {
   return r.data;
 }
 
+/**
+ * The part of a policy that decides a case's deadlines. A case keeps (pins) the terms it was created under, so a
+ * new policy file or a redeploy never silently moves an open case's deadlines; a Policy is itself a SlaTerms.
+ */
+export interface SlaTerms {
+  name: string;
+  budgets: Policy['budgets'];
+  closeBy: string;
+  closeByCounts: Policy['closeByCounts'];
+  followUpAfter: string;
+  warnAt: number | null;
+  // Optional so pinned terms leave out what is empty (no calendars, no overrides): a case item then carries no empty
+  // maps, which the local stream stand-in cannot pass on (see pinTerms).
+  calendars?: Record<string, Calendar>;
+  calendar?: string | undefined;
+  roundTheClock?: PriorityT[];
+  departments?: Record<string, { budgets?: Policy['budgets'] | undefined; calendar?: string | null | undefined }>;
+}
+
+/** Pinned terms as stored on a case: the terms and the version they are known by. */
+export interface PinnedTerms extends SlaTerms {
+  version: string;
+}
+
+const pinnedCache = new WeakMap<object, PinnedTerms>();
+
+/**
+ * The policy's SLA terms with their version: `<name>@<12 hex digits of SHA-256>` of the terms in a canonical JSON
+ * form. Content-derived, so restarting with the same file keeps the version and any change to budgets, calendars,
+ * holidays or the warning share makes a new one — nobody has to remember to bump a number.
+ */
+export function pinTerms(policy: SlaTerms): PinnedTerms {
+  let pinned = pinnedCache.get(policy);
+  if (!pinned) {
+    // Only what is set: no empty maps or lists (a department without overrides follows the defaults anyway).
+    const departments = Object.fromEntries(
+      Object.entries(policy.departments ?? {})
+        .filter(([, d]) => d.budgets || d.calendar !== undefined)
+        .map(([k, d]) => [k, { ...(d.budgets ? { budgets: d.budgets } : {}), ...(d.calendar !== undefined ? { calendar: d.calendar } : {}) }]),
+    );
+    const terms: SlaTerms = {
+      name: policy.name,
+      budgets: policy.budgets,
+      closeBy: policy.closeBy,
+      closeByCounts: policy.closeByCounts,
+      followUpAfter: policy.followUpAfter,
+      warnAt: policy.warnAt,
+      ...(Object.keys(policy.calendars ?? {}).length ? { calendars: policy.calendars } : {}),
+      ...(policy.calendar !== undefined ? { calendar: policy.calendar } : {}),
+      ...(policy.roundTheClock?.length ? { roundTheClock: policy.roundTheClock } : {}),
+      ...(Object.keys(departments).length ? { departments } : {}),
+    };
+    const hash = createHash('sha256').update(canonicalJson(terms)).digest('hex').slice(0, 12);
+    pinned = { version: `${policy.name}@${hash}`, ...terms };
+    pinnedCache.set(policy, pinned);
+  }
+  return pinned;
+}
+
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** Which calendar times a case: none for a round-the-clock priority, else the department's, else the default. */
+export function calendarNameFor(terms: SlaTerms, priority: PriorityT, department: string): string | null {
+  if (terms.roundTheClock?.includes(priority)) return null;
+  return departmentCalendarName(terms, department);
+}
+
+/** The working hours of a department's people (who receive its warnings), whatever the case's priority. */
+export function departmentCalendarName(terms: SlaTerms, department: string): string | null {
+  const own = isKnownDepartment(terms, department) ? terms.departments![department]!.calendar : undefined;
+  return own !== undefined ? own : (terms.calendar ?? null);
+}
+
+/** The clock of a calendar name (null = round the clock). */
+export function clockOf(terms: SlaTerms, name: string | null): WorkingClock {
+  return name === null ? roundTheClock : calendarClock(name, terms.calendars![name]!);
+}
+
 /** The current level's budget: the department's own SLA when it has one, else the default. */
-export function levelBudgetMs(policy: Policy, priority: PriorityT, level: LevelT, department: string): number {
-  const budgets = (isKnownDepartment(policy, department) ? policy.departments[department]!.budgets : undefined) ?? policy.budgets;
+export function levelBudgetMs(policy: SlaTerms, priority: PriorityT, level: LevelT, department: string): number {
+  const budgets = (isKnownDepartment(policy, department) ? policy.departments![department]!.budgets : undefined) ?? policy.budgets;
   return durationMs(budgets[priority][level]);
 }
 
-export function closeByMs(policy: Policy): number {
+export function closeByMs(policy: SlaTerms): number {
   return durationMs(policy.closeBy);
 }
 
-export function followUpMs(policy: Policy): number {
+export function followUpMs(policy: SlaTerms): number {
   return durationMs(policy.followUpAfter);
 }
 
@@ -122,8 +232,8 @@ export function managersFor(policy: Policy, level: LevelT, department: string): 
   return own ?? policy.notifications.managers[level] ?? [];
 }
 
-export function isKnownDepartment(policy: Policy, department: string): boolean {
-  return Object.hasOwn(policy.departments, department);
+export function isKnownDepartment(policy: Pick<SlaTerms, 'departments'>, department: string): boolean {
+  return Object.hasOwn(policy.departments ?? {}, department);
 }
 
 export { LEVELS };

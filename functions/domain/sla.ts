@@ -1,18 +1,79 @@
 // Domain: deadlines and the timer's decisions — what is due at `now`, and when the case next needs waking.
-import { addMs } from './duration.ts';
-import { closeByMs, followUpMs, levelBudgetMs, type Policy } from './policy.ts';
+// Budgets, the warning share and the follow-up are working time on the case's calendar (round the clock without
+// one); every deadline is still an absolute instant, so the workflow's Wait does not change.
+import type { WorkingClock } from './calendar.ts';
+import { calendarNameFor, clockOf, closeByMs, departmentCalendarName, followUpMs, levelBudgetMs, pinTerms, type Policy, type SlaTerms } from './policy.ts';
 import { levelIndex, nextLevel, TOP_LEVEL, type CaseRecord, type Level, type Priority, type Sla } from './model.ts';
 import { appendEvents, type ChangeContext, systemActor } from './change.ts';
 
-/** The SLA of a new case: the starting level's budget from now, and the close-by deadline. */
+const iso = (ms: number) => new Date(ms).toISOString();
+
+// ---- which terms and which clock time a case (one place for the rule) ----
+
+/** The terms that time a case: those it pinned at creation, else (cases from before pinning) the current policy. */
+export function termsOf(c: Pick<CaseRecord, 'slaTerms'>, policy: Policy): SlaTerms {
+  return c.slaTerms ?? policy;
+}
+
+/** The clock a case's budgets run on: its priority and department decide the calendar. */
+export function caseClock(c: Pick<CaseRecord, 'priority' | 'department' | 'slaTerms'>, policy: Policy): WorkingClock {
+  const terms = termsOf(c, policy);
+  return clockOf(terms, calendarNameFor(terms, c.priority, c.department));
+}
+
+/** The working hours of the people a case's warnings go to: its department's calendar, even for a round-the-clock priority. */
+export function recipientsClock(c: Pick<CaseRecord, 'department' | 'slaTerms'>, policy: Policy): WorkingClock {
+  const terms = termsOf(c, policy);
+  return clockOf(terms, departmentCalendarName(terms, c.department));
+}
+
+/** The end of the current level's budget if it starts at `start`: the budget in working time on the case's clock. */
+export function levelDueFrom(c: CaseRecord, start: string, policy: Policy): string {
+  const terms = termsOf(c, policy);
+  return iso(caseClock(c, policy).add(Date.parse(start), levelBudgetMs(terms, c.priority, c.level, c.department)));
+}
+
+/** The close-by deadline of a case created at `createdAt`: calendar time unless the terms say working time. */
+export function closeByFrom(c: CaseRecord, createdAt: string, policy: Policy): string {
+  const terms = termsOf(c, policy);
+  const start = Date.parse(createdAt);
+  return iso(terms.closeByCounts === 'working-time' ? caseClock(c, policy).add(start, closeByMs(terms)) : start + closeByMs(terms));
+}
+
+/** When the follow-up survey of a resolved case is due: the follow-up delay in working time after resolution. */
+export function followUpAt(c: CaseRecord, policy: Policy): string | undefined {
+  if (!c.resolvedAt) return undefined;
+  return iso(caseClock(c, policy).add(Date.parse(c.resolvedAt), followUpMs(termsOf(c, policy))));
+}
+
+/**
+ * The level's deadlines after a pause from `pausedAt` to `now`: both move by the working time the pause covered, so
+ * the budget left when the pause began is the budget left when it ends — never less (a pause outside working
+ * hours moves nothing; round the clock this is the pause's wall-clock length).
+ */
+export function unpausedSla(c: CaseRecord, now: Date, policy: Policy): Sla {
+  const { pausedAt, ...rest } = c.sla;
+  if (!pausedAt) return rest;
+  const clock = caseClock(c, policy);
+  const paused = clock.between(Date.parse(pausedAt), now.getTime());
+  return {
+    ...rest,
+    levelStartedAt: iso(clock.add(Date.parse(rest.levelStartedAt), paused)),
+    levelDueAt: iso(clock.add(Date.parse(rest.levelDueAt), paused)),
+  };
+}
+
+/** The SLA of a new case: the starting level's budget from now, and the close-by deadline, under the pinned terms. */
 export function initialSla(createdAt: string, priority: Priority, level: Level, department: string, policy: Policy): Sla {
+  const c = { priority, level, department, slaTerms: pinTerms(policy) } as CaseRecord;
   return {
     levelStartedAt: createdAt,
-    levelDueAt: addMs(createdAt, levelBudgetMs(policy, priority, level, department)),
-    closeBy: addMs(createdAt, closeByMs(policy)),
+    levelDueAt: levelDueFrom(c, createdAt, policy),
+    closeBy: closeByFrom(c, createdAt, policy),
     warned: false,
     breached: false,
     overdue: false,
+    policyVersion: pinTerms(policy).version,
   };
 }
 
@@ -22,17 +83,26 @@ export function restartLevelBudget(c: CaseRecord, startAt: string, policy: Polic
   return {
     ...c.sla,
     levelStartedAt: start,
-    levelDueAt: addMs(start, levelBudgetMs(policy, c.priority, c.level, c.department)),
+    levelDueAt: levelDueFrom(c, start, policy),
     warned: false,
   };
 }
 
-/** When the pre-breach warning of the current level is due, or undefined when warnings are off or sent. */
-function warningAt(sla: Sla, policy: Policy): string | undefined {
-  if (policy.warnAt === null || sla.warned || sla.breached) return undefined;
+/**
+ * When the pre-breach warning of the current level is due, or undefined when warnings are off or sent: the share of
+ * the level's working time, moved into the recipients' working hours (a warning at 3 a.m. helps nobody). One that
+ * would only reach them at or after the deadline is not sent: the breach alert says it then.
+ */
+export function warningAt(c: CaseRecord, policy: Policy): string | undefined {
+  const { sla } = c;
+  const { warnAt } = termsOf(c, policy);
+  if (warnAt === null || sla.warned || sla.breached) return undefined;
+  const clock = caseClock(c, policy);
   const start = Date.parse(sla.levelStartedAt);
-  const span = Date.parse(sla.levelDueAt) - start;
-  return new Date(start + Math.floor(span * policy.warnAt)).toISOString();
+  const due = Date.parse(sla.levelDueAt);
+  const share = clock.add(start, Math.floor(clock.between(start, due) * warnAt));
+  const at = recipientsClock(c, policy).nextWorking(share);
+  return at < due ? iso(at) : undefined;
 }
 
 /** What a wake-up is for: the ops console and the workflow route say it in these words. */
@@ -45,11 +115,12 @@ export interface WakeUp {
 /** Every instant the timer still has to wake for, with what it will do then (unordered). */
 function wakeUps(c: CaseRecord, policy: Policy): WakeUp[] {
   const candidates: WakeUp[] = [];
-  if (c.status === 'RESOLVED' && c.resolvedAt) candidates.push({ at: addMs(c.resolvedAt, followUpMs(policy)), purpose: 'follow-up' });
+  const followUp = c.status === 'RESOLVED' ? followUpAt(c, policy) : undefined;
+  if (followUp) candidates.push({ at: followUp, purpose: 'follow-up' });
   if (c.status === 'OPEN' || c.status === 'PAUSED') {
     if (!c.sla.overdue) candidates.push({ at: c.sla.closeBy, purpose: 'close-by' });
     if (c.status === 'OPEN' && !c.sla.breached) {
-      const warn = warningAt(c.sla, policy);
+      const warn = warningAt(c, policy);
       candidates.push(warn ? { at: warn, purpose: 'warning' } : { at: c.sla.levelDueAt, purpose: nextLevel(c.level) ? 'escalation' : 'breach' });
     }
   }
@@ -119,15 +190,14 @@ interface DueStep {
  */
 function nextDue(c: CaseRecord, policy: Policy, now: number): DueStep | undefined {
   const steps: DueStep[] = [];
-  if (c.status === 'RESOLVED' && c.resolvedAt) {
-    steps.push({ at: addMs(c.resolvedAt, followUpMs(policy)), apply: followUp });
-  }
+  const followUpDue = c.status === 'RESOLVED' ? followUpAt(c, policy) : undefined;
+  if (followUpDue) steps.push({ at: followUpDue, apply: followUp });
   if (c.status === 'OPEN' || c.status === 'PAUSED') {
     if (!c.sla.overdue) steps.push({ at: c.sla.closeBy, apply: overdue });
     if (c.status === 'OPEN' && !c.sla.breached) {
-      const warn = warningAt(c.sla, policy);
+      const warn = warningAt(c, policy);
       const outOfDate = Date.parse(c.sla.levelDueAt) <= now || (!c.sla.overdue && Date.parse(c.sla.closeBy) <= now);
-      if (warn && Date.parse(warn) < Date.parse(c.sla.levelDueAt) && !outOfDate) steps.push({ at: warn, apply: warning });
+      if (warn && !outOfDate) steps.push({ at: warn, apply: warning });
       steps.push({ at: c.sla.levelDueAt, apply: budgetRanOut });
     }
   }
@@ -183,7 +253,7 @@ function warning(c: CaseRecord, ctx: ChangeContext): CaseRecord {
   return appendEvents(c, next, ctx, [
     {
       type: 'sla.warning',
-      summary: `${Math.round((ctx.policy.warnAt ?? 0) * 100)}% of the ${c.level} time budget is used; it runs out at ${c.sla.levelDueAt}.`,
+      summary: `${Math.round((termsOf(c, ctx.policy).warnAt ?? 0) * 100)}% of the ${c.level} time budget is used; it runs out at ${c.sla.levelDueAt}.`,
       data: { level: c.level, startedAt: c.sla.levelStartedAt, dueAt: c.sla.levelDueAt },
     },
   ]);

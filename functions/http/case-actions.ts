@@ -60,3 +60,4 @@ export const resolveCase = caseAction(routeOf('resolveCase'), (c, input, ctx) =>
 export const reopenCase = caseAction(routeOf('reopenCase'), (c, input, ctx) => ops.reopen(c, input, ctx));
 export const closeCase = caseAction(routeOf('closeCase'), (c, input, ctx) => ops.close(c, input, ctx));
 export const changePriority = caseAction(routeOf('changePriority'), (c, input, ctx) => ops.changePriority(c, input, ctx));
+export const adoptCurrentPolicy = caseAction(routeOf('adoptCurrentPolicy'), (c, input, ctx) => ops.adoptCurrentPolicy(c, input, ctx));

@@ -44,6 +44,37 @@ export const CaseView = z.object({
 });
 export type CaseView = z.infer<typeof CaseView>;
 
+const Deadline = z.object({
+  kind: z.enum(['level', 'warning', 'closeBy', 'followUp']),
+  at: z.string().nullable().describe('the absolute instant; null when there is no such deadline now (explanation says why)'),
+  local: z.string().nullable().describe('the same instant in the calendar\'s local time'),
+  counts: z.enum(['working-time', 'calendar-time']),
+  explanation: z.string(),
+  budget: z
+    .object({ iso: z.string(), ms: z.number(), startedAt: z.string(), usedMs: z.number(), leftMs: z.number(), overrunMs: z.number() })
+    .optional()
+    .describe('the current level\'s budget: used and left are working time up to now (or to the pause)'),
+  windows: z.array(z.object({ start: z.string(), end: z.string(), ms: z.number(), local: z.string() })).optional().describe('the working windows counted against the budget, pauses cut out (at most 20)'),
+  moreWindows: z.number().int().optional(),
+});
+
+/** GET /cases/{id}/sla: how each current deadline was computed (functions/domain/explain.ts). */
+export const SlaExplanationView = z.object({
+  caseId: z.string(),
+  asOf: z.string(),
+  status: Status,
+  priority: Priority,
+  level: Level,
+  department: z.string(),
+  policy: z.object({ version: z.string(), name: z.string(), pinned: z.boolean(), current: z.string(), upToDate: z.boolean(), explanation: z.string() }),
+  clock: z.object({ calendar: z.string().nullable(), timeZone: z.string().nullable(), week: z.string().nullable(), holidays: z.array(z.string()), explanation: z.string() }),
+  nextWakeUp: z.string().nullable(),
+  deadlines: z.array(Deadline),
+  pauses: z.array(z.object({ from: z.string(), to: z.string().nullable(), workingMs: z.number(), explanation: z.string() })),
+  escalations: z.array(z.object({ at: z.string(), type: z.string(), automatic: z.boolean(), from: z.unknown().optional(), to: z.unknown().optional(), summary: z.string() })),
+  summary: z.array(z.string()).describe('the explanation in sentences, most important first'),
+});
+
 export const CasePage = z.object({ items: z.array(CaseView), nextCursor: z.string().nullable() });
 export const Timeline = z.object({
   caseId: z.string(),

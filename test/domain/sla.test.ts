@@ -32,6 +32,7 @@ describe('initialSla', () => {
       warned: false,
       breached: false,
       overdue: false,
+      policyVersion: expect.stringMatching(/^default@[0-9a-f]{12}$/),
     });
   });
 

@@ -58,7 +58,8 @@ function pathOf(route: RouteSpec, f: { id: string; compensationId: string }): st
 
 async function call(route: RouteSpec, authorization: string | null, f = fixtures.refused) {
   const headers: Record<string, string> = authorization === null ? {} : { authorization };
-  const body = route.method === 'POST' ? BODIES[route.operationId] : undefined;
+  // The what-if takes a whole policy: the stack's own is a valid draft.
+  const body = route.operationId === 'simulatePolicy' ? { policy: stack.policy } : route.method === 'POST' ? BODIES[route.operationId] : undefined;
   if (body !== undefined) headers['content-type'] = 'application/json';
   const r = await fetch(`${api.url}${pathOf(route, f)}`, { method: route.method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
   return readResponse(r);

@@ -54,6 +54,9 @@ function targetFor(route: RouteSpec, authorization: string): Target {
         authorization,
         refine: (b) => (b.kind === 'functional' ? { ...b, toDepartment: 'billing' } : b.toLevel ? { ...b, toLevel: b.toLevel === 'L0' ? 'L1' : b.toLevel } : b),
       };
+    case 'simulatePolicy':
+      // A random policy almost never passes the policy's own cross-checks: start from the stack's (valid) one.
+      return { route, oracle: route.body, ids: {}, authorization, refine: (b) => ({ ...b, policy: structuredClone(stack.policy) }) };
     case 'changePriority':
       return { route, oracle: route.body, ids: onCase(fixtures.open), authorization, refine: (b) => ({ ...b, priority: b.priority === 'P3' ? 'P1' : b.priority }) };
     default:

@@ -1,0 +1,16 @@
+// Primary adapter: POST /policies/simulate — replay the window's cases against a draft policy (functions/domain/
+// simulate.ts). Reads only: nothing is written, no timer or email is touched.
+import { historiesCreatedIn } from '../app/queries.ts';
+import { httpHandler, json, parseBody, RequestError } from '../commons/http.ts';
+import { simulate } from '../domain/simulate.ts';
+import { SimulateInput } from '../routes.ts';
+
+export const simulatePolicy = httpHandler(async (event) => {
+  const input = parseBody(event, SimulateInput);
+  const now = new Date();
+  const to = input.to ?? now.toISOString();
+  const from = input.from ?? new Date(Date.parse(to) - 30 * 86_400_000).toISOString();
+  if (Date.parse(from) >= Date.parse(to)) throw new RequestError(400, 'Invalid request', 'from must be before to', [{ path: 'from', message: 'must be before to' }]);
+  const histories = await historiesCreatedIn(from, to);
+  return json(200, { window: { from, to }, ...simulate(histories, input.policy, now) });
+});
