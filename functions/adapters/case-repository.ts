@@ -177,10 +177,10 @@ export const caseRepository: CaseStore & EmailStore & AttentionIndex & {
       const reasons = e.CancellationReasons ?? [];
       const code = (i: number) => reasons[i]?.Code;
       if (change.idempotency && code(items.length - 1) === 'ConditionalCheckFailed') throw new IdempotencyRecordExistsError('the Idempotency-Key was just used');
-      if (reference.length && code(1) === 'ConditionalCheckFailed') throw new ReferenceTakenError(`reference ${c.reference} is taken`);
       if (code(0) === 'ConditionalCheckFailed') {
         throw change.expectedVersion === null ? new CaseExistsError(`case ${c.id} exists`) : new StaleVersionError(`case ${c.id} changed since version ${change.expectedVersion}`);
       }
+      if (reference.length && code(1) === 'ConditionalCheckFailed') throw new ReferenceTakenError(`reference ${c.reference} is taken`);
       // Another transaction held one of the items: the same as losing the race on the version.
       if (reasons.some((r) => r.Code === 'TransactionConflict')) throw new StaleVersionError(`case ${c.id} is being changed concurrently`);
       throw e;
