@@ -220,7 +220,8 @@ export function adoptCurrentPolicy(c: CaseRecord, input: { reason?: string | und
   requireStatus(c, ['OPEN', 'PAUSED', 'RESOLVED'], 'move to the current policy');
   const terms = pinTerms(ctx.policy);
   const before = c.slaTerms?.version ?? c.sla.policyVersion ?? 'unpinned';
-  if (c.slaTerms?.version === terms.version) throw new ConflictError(`the case already follows the current policy ${terms.version}`);
+  // Already there: nothing to move (a retried or repeated request changes nothing).
+  if (c.slaTerms?.version === terms.version) return c;
   const moved: CaseRecord = { ...c, slaTerms: terms };
   const levelDueAt = levelDueFrom(moved, c.sla.levelStartedAt, ctx.policy);
   const closeBy = c.sla.overdue ? c.sla.closeBy : closeByFrom(moved, c.createdAt, ctx.policy);

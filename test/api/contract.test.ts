@@ -4,10 +4,12 @@
 // content type the document does not list for the operation, any body that does not validate against the
 // document's schema for it (ajv), any request the document calls invalid that is accepted (2xx), and any request
 // the document calls valid that is refused as malformed (400, 413, 415): a spec looser than the server.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signLink } from '../../functions/commons/signed-links.ts';
 import { ROUTES } from '../../functions/routes.ts';
-import type { LocalStack } from '../../local/stack.ts';
+import { ROOT, type LocalStack } from '../../local/stack.ts';
 import { startTestStack, type TestApi } from '../support/stack.ts';
 import { branches, mutations, sample, validate, type Json, type Schema } from './contract-support.ts';
 
@@ -203,7 +205,8 @@ function queryParams(opId: string): Schema[] {
 function validBodies(opId: string): (Json | undefined)[] {
   const s = bodySchemaOf(opId);
   if (!s) return [undefined];
-  const bodies = branches(s).flatMap((_b, branch) => [sample(s, { branch }), sample(s, { branch, full: true })]);
+  // A draft policy is too rich for the sampler (patterns, cross-field rules): the shipped demo policy is a valid one.
+  const bodies = opId === 'simulatePolicy' ? [{ policy: JSON.parse(readFileSync(join(ROOT, 'policies', 'demo.json'), 'utf8')) as Json }] : branches(s).flatMap((_b, branch) => [sample(s, { branch }), sample(s, { branch, full: true })]);
   // The generator's own check: a "valid" body the document refuses would make every verdict below meaningless.
   for (const b of bodies) expect(validate(s, b), `${opId}: generated ${JSON.stringify(b)}`).toBeUndefined();
   return bodies;
@@ -270,7 +273,11 @@ describe.each(ROUTES.map((r) => r.operationId))('%s keeps the document\'s word',
     const params = needsTarget ? await target(opId) : {};
     const schema = bodySchemaOf(opId);
     if (schema) {
-      for (const valid of validBodies(opId)) {
+      // A draft policy's rules reach across the document (routing names departments it defines, calendars it lists),
+      // which a JSON Schema cannot state: a mutation the schema accepts may rightly be refused. Its refusals are checked
+      // by the policy tests (test/domain/policy.test.ts) and the what-if test instead.
+      const mutate = opId === 'simulatePolicy' ? [] : validBodies(opId);
+      for (const valid of mutate) {
         for (const m of mutations(schema, valid!)) await send(opId, { params, ...(m.value !== undefined ? { body: m.value } : {}) }, `body ${m.name}`);
       }
       await send(opId, { params, rawBody: '{"unterminated": ' }, 'malformed JSON');

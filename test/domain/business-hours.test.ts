@@ -36,10 +36,11 @@ describe('a case on a working calendar', () => {
     expect(eventTypes(sunday)).toEqual(['created']);
     // Act: Monday 13:00 Berlin
     const monday = applyDueTimers(c, w.ctx(new Date('2026-03-09T12:00:00Z')));
-    // Assess: warned at 80 % (3 h 12 min into Monday), then escalated at the deadline; L1's 4 h end at 17:00 Berlin
-    expect(eventTypes(monday)).toEqual(['created', 'sla.warning', 'escalated']);
-    expect(monday.newEvents[1]!.at).toBe('2026-03-09T11:12:00.000Z');
-    expect(monday.newEvents[2]!.at).toBe('2026-03-09T12:00:00.000Z');
+    // Assess: escalated at the deadline; L1's 4 h end at 17:00 Berlin
+    // Woken only after both fell due, the warning is out of date (issue 12: catch-up never warns about a level the
+    // case has left): the escalation alone is applied.
+    expect(eventTypes(monday)).toEqual(['created', 'escalated']);
+    expect(monday.newEvents[1]!.at).toBe('2026-03-09T12:00:00.000Z');
     expect(monday.level).toBe('L1');
     expect(monday.sla.levelDueAt).toBe('2026-03-09T16:00:00.000Z');
   });
@@ -175,7 +176,8 @@ describe('pinned policy versions', () => {
     const e = moved.newEvents.at(-1)!;
     expect(e.type).toBe('policy.adopted');
     expect(e.changes?.['sla.policyVersion']).toEqual({ before: c.sla.policyVersion, after: moved.sla.policyVersion });
-    expect(() => adoptCurrentPolicy(moved, {}, w.ctx(new Date('2026-03-09T08:31:00Z')))).toThrow(ConflictError);
+    const again = adoptCurrentPolicy(moved, {}, w.ctx(new Date('2026-03-09T08:31:00Z')));
+    expect(again).toBe(moved); // already on the current policy: nothing to move, nothing recorded
   });
 
   it('pinned terms carry no empty maps (the case item must stream through DynamoDB Local unchanged)', () => {

@@ -149,11 +149,11 @@ function batchA(): Spec[] {
     }),
     // Resolved while climbing, before the breach.
     s('c14', 'P1', async (id) => {
-      await until(id, (c) => c.level !== 'L1', 5_000);
+      await until(id, (c) => c.level !== 'L1');
       await resolvedAndRated(4)(id);
     }),
     s('c02', 'P2', async (id) => {
-      await until(id, (c) => c.level !== 'L0', 5_000);
+      await until(id, (c) => c.level !== 'L0');
       await resolvedAndRated(null)(id);
     }),
     // Resolved only after going overdue: not within the deadline.

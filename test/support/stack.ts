@@ -113,9 +113,9 @@ export function newCaseBody(overrides: Record<string, unknown> = {}) {
 export async function startTestStack(opts: Partial<LocalStackOptions> = {}): Promise<{ stack: LocalStack; api: TestApi }> {
   const stack = await startLocalStack({
     templatePath: inject('templatePath'),
-    // The run's shared DynamoDB Local with a table of this stack's own; a stack with a data folder (restart tests)
-    // runs its own, on disk there.
-    ...(opts.dataDir ? {} : { dynamodb: { endpoint: inject('dynamodbEndpoint') }, tableName: `cases-${randomBytes(6).toString('hex')}` }),
+    // The run's shared DynamoDB Local with a table of this stack's own (or the one named: a restart of a stack); a
+    // stack with a data folder and no table named runs its own DynamoDB Local, on disk there.
+    ...(opts.dataDir && !opts.tableName ? {} : { dynamodb: { endpoint: inject('dynamodbEndpoint') }, tableName: `cases-${randomBytes(6).toString('hex')}` }),
     ports: { api: 0, dynamodb: 0, stepfunctions: 0, ses: 0 },
     reconcileEveryMs: 0,
     throttle: false,
