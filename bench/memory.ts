@@ -20,9 +20,11 @@ interface Reading {
   external: number;
   arrayBuffers: number;
   timers: number;
+  /** DynamoDB Local's JVM (a child process since DynamoDB Local replaced dynalite). */
+  jvmRss: number;
 }
 
-async function read(label: string, cases: number): Promise<Reading> {
+async function read(label: string, cases: number, jvmRss: () => number): Promise<Reading> {
   const gc = (globalThis as { gc?: () => void }).gc!;
   for (let i = 0; i < 4; i++) {
     gc();
@@ -30,7 +32,7 @@ async function read(label: string, cases: number): Promise<Reading> {
   }
   const m = process.memoryUsage();
   const timers = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-  return { label, cases, rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, timers };
+  return { label, cases, rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, timers, jvmRss: jvmRss() };
 }
 
 async function measure(): Promise<PartOutcome<{ readings: Reading[]; cases: number }>> {
@@ -42,8 +44,9 @@ async function measure(): Promise<PartOutcome<{ readings: Reading[]; cases: numb
   const sfn = new SFNClient({ endpoint: stack.urls.stepfunctions, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
   try {
     await sleep(500);
-    const readings: Reading[] = [await read('fresh idle stack (baseline)', 0)];
-    const api = new TestApi(stack);
+    const jvmRss = () => stack.jvm.rss();
+    const readings: Reading[] = [await read('fresh idle stack (baseline)', 0, jvmRss)];
+    const api = new TestApi(stack, false);
     const create = async () => {
       const r = await api.post('/cases', newCaseBody());
       if (r.status !== 201) throw new Error(`POST /cases → ${r.status} ${r.text}`);
@@ -67,6 +70,7 @@ async function measure(): Promise<PartOutcome<{ readings: Reading[]; cases: numb
     };
     /** Every case's execution is RUNNING and sleeping in the Wait state (checked on a sample). */
     const settled = async (ids: string[]) => {
+      await stack.drained(); // the stream consumer has started every timer
       await until(`${ids.length} running executions`, async () => (await running()) === ids.length, 60_000, 200);
       const sample = ids.filter((_, i) => i % Math.max(1, Math.floor(ids.length / 20)) === 0);
       await until('the sampled executions to sleep in the Wait state', async () => {
@@ -80,12 +84,12 @@ async function measure(): Promise<PartOutcome<{ readings: Reading[]; cases: numb
     progress(`memory: warming up with ${WARM_CASES} cases…`);
     for (let i = 0; i < WARM_CASES; i++) ids.push(await create());
     await settled(ids);
-    readings.push(await read(`warm: ${WARM_CASES} open cases (per-case baseline)`, ids.length));
+    readings.push(await read(`warm: ${WARM_CASES} open cases (per-case baseline)`, ids.length, jvmRss));
 
     progress(`memory: creating ${n} open cases (concurrency 8)…`);
     ids.push(...(await pool(n, 8, create)));
     await settled(ids);
-    readings.push(await read(`loaded: ${ids.length} open cases`, ids.length));
+    readings.push(await read(`loaded: ${ids.length} open cases`, ids.length, jvmRss));
     return render(readings, n);
   } finally {
     sfn.destroy();
@@ -103,19 +107,21 @@ function render(readings: Reading[], n: number): PartOutcome<{ readings: Reading
     `${(r.heapUsed / idle.heapUsed).toFixed(2)}×`,
     fmtMB(r.external),
     String(r.timers),
+    fmtMB(r.jvmRss),
+    fmtMB(r.rss + r.jvmRss),
   ]);
-  const perCase = (k: 'rss' | 'heapUsed' | 'external') => (loaded[k] - warm[k]) / n;
+  const perCase = (k: 'rss' | 'heapUsed' | 'external' | 'jvmRss') => (loaded[k] - warm[k]) / n;
   const summary = [
     `idle stack ${fmtMB(idle.rss)} MB RSS / ${fmtMB(idle.heapUsed)} MB heap; ${loaded.cases} open cases ${fmtMB(loaded.rss)} MB RSS (${(loaded.rss / idle.rss).toFixed(2)}×) / ${fmtMB(loaded.heapUsed)} MB heap (${(loaded.heapUsed / idle.heapUsed).toFixed(2)}×)`,
-    `per open case with a sleeping timer: ${(perCase('heapUsed') / 1024).toFixed(1)} KB heap, ${(perCase('rss') / 1024).toFixed(1)} KB RSS (vs the warm stack)`,
+    `per open case with a sleeping timer: ${(perCase('heapUsed') / 1024).toFixed(1)} KB heap, ${(perCase('rss') / 1024).toFixed(1)} KB RSS of the node process, ${(perCase('jvmRss') / 1024).toFixed(1)} KB RSS of DynamoDB Local's JVM (vs the warm stack); JVM ${fmtMB(idle.jvmRss)} MB idle → ${fmtMB(loaded.jvmRss)} MB loaded`,
   ];
   const markdown = [
     `### Memory of the local stack per open case`,
     ``,
-    `One process (gateway, handlers, dynalite in memory, Step Functions engine, SES), default policy (hour-scale budgets, so every timer sleeps). ` +
-      `\`global.gc()\` ×4 before each reading. Ratios against the fresh idle stack measured in the same run; per-case figures are (loaded − warm) ÷ ${n}.`,
+    `One node process (gateway, handlers, stream poller, Step Functions engine, SES) and DynamoDB Local in its own JVM (in memory, heap capped by local/dynamodb.ts's flags), default policy (hour-scale budgets, so every timer sleeps). ` +
+      `\`global.gc()\` ×4 before each reading of the node process; the JVM's RSS is read from /proc (its GC is not forced, and a JVM seldom returns memory to the OS). Ratios against the fresh idle stack measured in the same run; per-case figures are (loaded − warm) ÷ ${n}.`,
     ``,
-    table(['state', 'RSS MB', 'RSS × idle', 'heap used MB', 'heap × idle', 'external MB', 'active timers'], rows),
+    table(['state', 'node RSS MB', 'RSS × idle', 'heap used MB', 'heap × idle', 'external MB', 'active timers', 'DynamoDB Local JVM RSS MB', 'total RSS MB'], rows),
     ``,
     table(
       ['per open case (waiting timer execution)', 'KB'],
@@ -123,6 +129,7 @@ function render(readings: Reading[], n: number): PartOutcome<{ readings: Reading
         ['heap used', (perCase('heapUsed') / 1024).toFixed(1)],
         ['RSS', (perCase('rss') / 1024).toFixed(1)],
         ['external (buffers)', (perCase('external') / 1024).toFixed(1)],
+        ['DynamoDB Local JVM RSS', (perCase('jvmRss') / 1024).toFixed(1)],
       ],
     ),
   ].join('\n');

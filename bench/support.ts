@@ -88,18 +88,131 @@ export async function templatePath(): Promise<string> {
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-/** A whole local stack, in memory, on ephemeral ports, no reconciler interval, no throttle, quiet. */
+/** The JVM running DynamoDB Local for a bench stack: its process id, CPU time and memory (it is not this process). */
+export interface BenchJvm {
+  endpoint: string;
+  /** The java process (a wrapper shell is its parent). */
+  pid: number | undefined;
+  /** CPU (user + system) the JVM has used so far, ms. */
+  cpuMs(): number;
+  /** Its resident memory now, bytes. */
+  rss(): number;
+}
+
+const CLOCK_TICKS_PER_S = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function jvmOf(endpoint: string, wrapperPid: number | undefined): BenchJvm {
+  let pid: number | undefined;
+  const find = () => (pid ??= wrapperPid === undefined ? undefined : childPids(wrapperPid).find((c) => { try { return readFileSync(`/proc/${c}/comm`, 'utf8').trim() === 'java'; } catch { return false; } }));
+  return {
+    endpoint,
+    get pid() {
+      return find();
+    },
+    cpuMs() {
+      const p = find();
+      if (p === undefined) return Number.NaN;
+      try {
+        // /proc/<pid>/stat: fields 14 and 15 (utime, stime) after the parenthesised command name.
+        const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S) * 1000;
+      } catch {
+        return Number.NaN;
+      }
+    },
+    rss() {
+      const p = find();
+      if (p === undefined) return Number.NaN;
+      try {
+        const kb = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1];
+        return kb ? Number(kb) * 1024 : Number.NaN;
+      } catch {
+        return Number.NaN;
+      }
+    },
+  };
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolvePort, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolvePort(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+/**
+ * A whole local stack, in memory, on ephemeral ports, no reconciler interval, no throttle, quiet. DynamoDB Local (a JVM,
+ * in memory, the stack's own heap cap and flags) is started here and handed to the stack, so a part can read the JVM's
+ * CPU and memory (`jvm`); `stop()` stops both.
+ */
 export async function startBenchStack(policyPath?: string) {
   const tpl = await templatePath();
   const { startLocalStack } = await import('../local/stack.ts');
-  return startLocalStack({
-    templatePath: tpl,
-    ...(policyPath ? { policyPath } : {}),
-    ports: { api: 0, dynamodb: 0, stepfunctions: 0, ses: 0 },
-    reconcileEveryMs: 0,
-    throttle: false,
-    log: () => undefined,
-  });
+  const { startDynamoDbLocal } = await import('../local/dynamodb.ts');
+  const ddbLocal = await startDynamoDbLocal({ port: await freePort() });
+  try {
+    const stack = await startLocalStack({
+      templatePath: tpl,
+      ...(policyPath ? { policyPath } : {}),
+      ports: { api: 0, dynamodb: 0, stepfunctions: 0, ses: 0 },
+      dynamodb: { endpoint: ddbLocal.endpoint },
+      reconcileEveryMs: 0,
+      throttle: false,
+      log: () => undefined,
+    });
+    const stopStack = stack.stop;
+    return Object.assign(stack, {
+      jvm: jvmOf(ddbLocal.endpoint, ddbLocal.process.pid),
+      async stop() {
+        await stopStack();
+        await ddbLocal.stop();
+      },
+    });
+  } catch (e) {
+    await ddbLocal.stop();
+    throw e;
+  }
+}
+export type BenchStack = Awaited<ReturnType<typeof startBenchStack>>;
+
+/** What the local SES stand-in holds (GET <ses>/store): every email sent, with the time it arrived (`at`, ms). */
+export interface StoredEmail {
+  messageId: string;
+  from: string;
+  destination: { to: string[]; cc?: string[]; bcc?: string[] };
+  subject: string;
+  at: number;
+}
+
+export async function sesStore(stack: { urls: { ses: string } }): Promise<StoredEmail[]> {
+  const r = await fetch(`${stack.urls.ses}/store`);
+  if (!r.ok) throw new Error(`GET ${stack.urls.ses}/store → ${r.status}`);
+  return ((await r.json()) as { emails: StoredEmail[] }).emails;
+}
+
+/** Process CPU of this process (user + system), ms. */
+export function processCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -22,9 +22,10 @@ const CASES_PER_MONTH = [10_000, 100_000];
 
 /**
  * Level budget in seconds. With warnAt 0.5 the L0 warning comes at B/2, the escalation at B, the L1 warning at 1.5 B:
- * a typical case is resolved in the B/2 between the escalation and the L1 warning, which must hold on a busy machine.
+ * a typical case is resolved in the B/2 between the escalation and the L1 warning, and an early one before the L0
+ * warning, which must hold on a busy machine (with the timer started from the table's stream, 8 s was too short here).
  */
-const BUDGET_S = 8;
+const BUDGET_S = 16;
 const FOLLOW_UP_S = 2;
 const CASES_PER_SCENARIO = 3;
 
