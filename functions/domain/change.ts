@@ -17,8 +17,9 @@ export const systemActor: Actor = { kind: 'system', id: 'escalation-timer' };
 export type NewEvent = Omit<TimelineEvent, 'id' | 'at' | 'actor'>;
 
 /**
- * The case after a change: `next` with the events appended to the timeline, the emails those events owe put
- * in the outbox, and `updatedAt` moved. The timeline is append-only: events are never rewritten.
+ * The case after a change: `next` with the events it appends (`newEvents`), the emails those events owe
+ * (`owedEmails`), its stats counted on and `updatedAt` moved. The store writes the events and emails as items of their
+ * own in the change's transaction; events are never rewritten.
  */
 export function appendEvents(before: CaseRecord, next: CaseRecord, ctx: ChangeContext, events: NewEvent[]): CaseRecord {
   const at = ctx.now.toISOString();

@@ -2,9 +2,9 @@
 // weekend's cases all reach their warning share soon after Monday's window opens) into one digest per recipient
 // rather than a burst. Pure: which warnings share a digest, when it goes out and its idempotency key.
 //
-// NOT WIRED YET: sending a digest needs the owed warnings of many cases in one place, which the per-case outbox
-// cannot give; the effects consumer of issue 9 (owed emails as their own items, read from the stream) is where this
-// plan is meant to be applied. Until then every warning is sent with its own case, as before.
+// NOT WIRED YET: sending a digest needs the owed warnings of many cases in one place: the stream's effects consumer
+// (functions/app/effects.ts, owed emails as their own items) is where this plan is meant to be applied. Until then
+// every warning is sent with its own case.
 
 export interface OwedWarning {
   caseId: string;

@@ -1,5 +1,5 @@
 // Primary adapter (SNS): SES bounce and complaint events from the configuration set. Every permanently bounced or
-// complaining recipient becomes a suppression item; the outbox checks it and never emails that address again.
+// complaining recipient becomes a suppression item; the email sender (functions/app/effects.ts) checks it and never emails that address again.
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SNSEvent } from 'aws-lambda';
 import { z } from 'zod';
