@@ -1,6 +1,6 @@
 // The queue (/console/): open and paused cases, the one whose deadline falls first at the top, one API page at a
 // time (GET /cases?sort=nextDeadline), with filters kept in the address so a view can be shared, counts per level
-// and department, and search by case reference or customer id. Refreshed by polling; countdowns tick locally.
+// and department, and search by case reference (ESC-…), case id or customer id. Refreshed by polling; countdowns tick locally.
 import { get } from './api.ts';
 import { h, replace } from './dom.ts';
 import { countdown, tickCountdowns } from './format.ts';
@@ -13,6 +13,8 @@ const PAGE_SIZE = 25;
 const QUEUE_EVERY_MS = 5_000;
 const COUNTS_EVERY_MS = 15_000;
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/i;
+/** A case's short reference, as emails and subjects show it. */
+const REFERENCE = /^ESC-[0-9A-HJKMNP-TV-Z]{6}$/i;
 
 const FILTERS = ['status', 'level', 'priority', 'department', 'customerId', 'breached', 'overdue', 'atRisk'] as const;
 
@@ -60,7 +62,7 @@ export function queuePage(main: HTMLElement): () => void {
     location.assign(`/console/${next.size ? `?${next}` : ''}`);
   });
 
-  const search = h('input', { id: 'search', name: 'q', type: 'search', placeholder: 'case id or customer id', value: params.get('customerId') ?? '', autocomplete: 'off' });
+  const search = h('input', { id: 'search', name: 'q', type: 'search', placeholder: 'ESC-… reference, case id or customer id', value: params.get('customerId') ?? '', autocomplete: 'off' });
   const searchForm = h(
     'form',
     { class: 'search', role: 'search' },
@@ -72,8 +74,16 @@ export function queuePage(main: HTMLElement): () => void {
     e.preventDefault();
     const q = search.value.trim();
     if (!q) return location.assign('/console/');
-    // A case reference is its ULID: straight to the case; anything else is a customer id.
+    // A case id (ULID) goes straight to the case; a short reference (ESC-7K2M9Q) is looked up through the API's
+    // reference index; anything else is a customer id.
     if (ULID.test(q)) return location.assign(`/console/cases/${q.toUpperCase()}`);
+    if (REFERENCE.test(q)) {
+      void get<CasePage>(`/cases?reference=${encodeURIComponent(q.toUpperCase())}`).then((page) => {
+        const found = page.items[0];
+        location.assign(found ? `/console/cases/${found.id}` : `/console/?customerId=${encodeURIComponent(q)}`);
+      });
+      return;
+    }
     location.assign(`/console/?customerId=${encodeURIComponent(q)}`);
   });
 
