@@ -8,24 +8,9 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { caseIdOfPk, itemKind } from '../adapters/case-table-schema.ts';
-import { caseRepository, fromCaseItem, fromEmailItem } from '../adapters/case-repository.ts';
-import { sesMailer } from '../adapters/ses-mailer.ts';
-import { workflowTimer } from '../adapters/workflow-timer.ts';
-import { effectUseCases } from '../app/effects.ts';
+import { fromCaseItem, fromEmailItem } from '../adapters/case-repository.ts';
+import { effects } from '../app/effects-wiring.ts';
 import type { EmailRecord } from '../app/ports.ts';
-import { getPolicy } from '../commons/config.ts';
-import { logger } from '../commons/observability.ts';
-import { emailComposer } from '../notifications/compose.ts';
-
-const effects = effectUseCases({
-  store: caseRepository,
-  emails: caseRepository,
-  timer: workflowTimer,
-  mailer: sesMailer,
-  composer: emailComposer,
-  policy: getPolicy,
-  log: logger,
-});
 
 type Image = Record<string, AttributeValue>;
 

@@ -3,16 +3,13 @@
 // sent (claimed first, so never twice), and any timer execution that failed is replaced.
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { caseRepository } from '../adapters/case-repository.ts';
-import { sesMailer } from '../adapters/ses-mailer.ts';
-import { workflowTimer } from '../adapters/workflow-timer.ts';
-import { effectUseCases } from '../app/effects.ts';
+import { effects } from '../app/effects-wiring.ts';
 import { cases } from '../app/wiring.ts';
 import { sfn } from '../commons/clients/sfn.ts';
 import { getPolicy, stateMachineArn } from '../commons/config.ts';
 import { logger } from '../commons/observability.ts';
 import { systemActor } from '../domain/change.ts';
 import { nextWakeUp } from '../domain/sla.ts';
-import { emailComposer } from '../notifications/compose.ts';
 
 export interface ReconcileReport {
   checked: number;
@@ -24,15 +21,6 @@ export interface ReconcileReport {
 /** Work younger than this is left to the stream consumer, which is normally done with it in milliseconds. */
 const GRACE_MS = 5_000;
 
-const effects = effectUseCases({
-  store: caseRepository,
-  emails: caseRepository,
-  timer: workflowTimer,
-  mailer: sesMailer,
-  composer: emailComposer,
-  policy: getPolicy,
-  log: logger,
-});
 
 export const handler = async (): Promise<ReconcileReport> => {
   const report: ReconcileReport = { checked: 0, timersStarted: 0, emailsSent: 0, failedTimersReplaced: 0 };

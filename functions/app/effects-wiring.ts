@@ -1,0 +1,19 @@
+// Application: the effect use cases bound to the deployed adapters (DynamoDB, Step Functions, SES). Imported by the
+// stream consumer and the reconciler only, so the API's functions never bundle the mailer.
+import { caseRepository } from '../adapters/case-repository.ts';
+import { sesMailer } from '../adapters/ses-mailer.ts';
+import { workflowTimer } from '../adapters/workflow-timer.ts';
+import { getPolicy } from '../commons/config.ts';
+import { logger } from '../commons/observability.ts';
+import { emailComposer } from '../notifications/compose.ts';
+import { effectUseCases } from './effects.ts';
+
+export const effects = effectUseCases({
+  store: caseRepository,
+  emails: caseRepository,
+  timer: workflowTimer,
+  mailer: sesMailer,
+  composer: emailComposer,
+  policy: getPolicy,
+  log: logger,
+});
