@@ -14,6 +14,7 @@ import {
   type _Record as StreamRecord,
   type Shard,
 } from '@aws-sdk/client-dynamodb-streams';
+import { withoutSdkLogging } from '../functions/commons/clients/without-sdk-logging.ts';
 
 export interface StreamMapping {
   batchSize: number;
@@ -56,7 +57,7 @@ const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 export async function startStreamPoller(opts: StreamPollerOptions): Promise<StreamPoller> {
   const region = process.env['AWS_REGION'] ?? 'us-east-1';
   const ddb = new DynamoDBClient({ endpoint: opts.endpoint, region, credentials: CREDENTIALS });
-  const streams = new DynamoDBStreamsClient({ endpoint: opts.endpoint, region, credentials: CREDENTIALS });
+  const streams = withoutSdkLogging(new DynamoDBStreamsClient({ endpoint: opts.endpoint, region, credentials: CREDENTIALS }));
   const table = await ddb.send(new DescribeTableCommand({ TableName: opts.tableName }));
   ddb.destroy();
   const streamArn = table.Table?.LatestStreamArn;

@@ -26,6 +26,7 @@ import {
   type AttentionItem,
   type CaseCommit,
   type CaseStore,
+  type DeliveryContext,
   type EmailRecord,
   type EmailStore,
   type IdempotencyRecord,
@@ -251,16 +252,17 @@ export const caseRepository: CaseStore & EmailStore & AttentionIndex & {
     });
   },
 
-  async suppressionOf(address) {
-    const r = await ddb.send(new GetCommand({ TableName: tableName(), Key: keys.suppression(address), ConsistentRead: true }));
-    if (!r.Item) return undefined;
-    const reason = typeof r.Item['reason'] === 'string' ? r.Item['reason'] : 'bounced or complained';
-    return typeof r.Item['at'] === 'string' ? `${reason}, ${r.Item['at']}` : reason;
-  },
-
-  async getEvent(caseId, eventId) {
-    const r = await ddb.send(new GetCommand({ TableName: tableName(), Key: keys.event(caseId, eventId), ConsistentRead: true }));
-    return r.Item ? fromEventItem(r.Item) : undefined;
+  async deliveryContext(email) {
+    // One BatchGetItem for the three items sending needs: on a burst of escalations this read is on every email's path.
+    const items = await batchGet([keys.case(email.caseId), keys.event(email.caseId, email.eventId), keys.suppression(email.to)]);
+    const context: DeliveryContext = {};
+    for (const item of items) {
+      const kind = itemKind(item);
+      if (kind === 'case') context.case = fromCaseItem(item);
+      else if (kind === 'event') context.event = fromEventItem(item);
+      else if (kind === 'suppression') context.suppression = suppressionReason(item);
+    }
+    return context;
   },
 
   async needingAttention(limit, olderThan) {
@@ -435,6 +437,11 @@ async function conditionalUpdate(
     if (e instanceof ConditionalCheckFailedException) return false;
     throw e;
   }
+}
+
+function suppressionReason(item: Record<string, unknown>): string {
+  const reason = typeof item['reason'] === 'string' ? item['reason'] : 'bounced or complained';
+  return typeof item['at'] === 'string' ? `${reason}, ${item['at']}` : reason;
 }
 
 async function batchGet(allKeys: Record<string, string>[]): Promise<Record<string, unknown>[]> {

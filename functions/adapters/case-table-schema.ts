@@ -33,11 +33,13 @@ export const keys = {
   suppression: (address: string) => ({ pk: `SUPPRESS#${address.trim().toLowerCase()}`, sk: 'SUPPRESS' }),
 };
 
-export type ItemKind = 'case' | 'event' | 'email' | 'other';
+export type ItemKind = 'case' | 'event' | 'email' | 'suppression' | 'other';
 
 /** What an item is, from its keys alone (the stream consumer and the reconciler see keys first). */
 export function itemKind(key: { pk?: unknown; sk?: unknown }): ItemKind {
-  if (typeof key.pk !== 'string' || typeof key.sk !== 'string' || !key.pk.startsWith('CASE#')) return 'other';
+  if (typeof key.pk !== 'string' || typeof key.sk !== 'string') return 'other';
+  if (key.pk.startsWith('SUPPRESS#')) return 'suppression';
+  if (!key.pk.startsWith('CASE#')) return 'other';
   if (key.sk === CASE_SK) return 'case';
   if (!key.sk.startsWith(EVENT_PREFIX)) return 'other';
   return key.sk.includes(EMAIL_INFIX) ? 'email' : 'event';

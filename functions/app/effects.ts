@@ -97,9 +97,8 @@ export function effectUseCases(ports: EffectPorts) {
       return outcome.state;
     };
 
-    const suppression = await ports.emails.suppressionOf(email.to);
+    const { case: c, event, suppression } = await ports.emails.deliveryContext(email);
     if (suppression) return settle({ state: 'SUPPRESSED', error: `not sent: the address is suppressed (${suppression}); no further email goes to it` });
-    const [c, event] = await Promise.all([ports.store.get(email.caseId), ports.emails.getEvent(email.caseId, email.eventId)]);
     if (!c || !event) return settle({ state: 'FAILED', error: `${c ? `event ${email.eventId}` : `case ${email.caseId}`} is not in the store` });
 
     // Rendering is pure: an error here is a bug or bad data, and retrying would fail the same way.

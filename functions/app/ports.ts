@@ -80,10 +80,17 @@ export interface EmailStore {
   skipEmail(email: EmailRecord, outcome: Pick<EmailRecord, 'state' | 'error'>): Promise<boolean>;
   /** SENDING → OWED: not sent (a transient failure), so a later attempt may claim it again. */
   releaseEmail(email: EmailRecord, claimedAt: string): Promise<void>;
-  /** Why the address gets no email (it bounced or complained), or undefined. */
-  suppressionOf(address: string): Promise<string | undefined>;
-  /** The event that owes an email (for rendering). */
-  getEvent(caseId: string, eventId: string): Promise<TimelineEvent | undefined>;
+  /**
+   * What sending an owed email needs, in one read: its case and the event that owes it (for rendering), and why its
+   * address gets no email (it bounced or complained), if it does not.
+   */
+  deliveryContext(email: EmailRecord): Promise<DeliveryContext>;
+}
+
+export interface DeliveryContext {
+  case?: CaseRecord;
+  event?: TimelineEvent;
+  suppression?: string;
 }
 
 /** Work the reconciler finds: case items whose timer is unconfirmed, emails not settled, oldest first. */

@@ -33,12 +33,26 @@ export function image(i: unknown): Record<string, unknown> | undefined {
   return unmarshall(Object.fromEntries(Object.entries(i as Image).map(([k, v]) => [k, repaired(v)])) as Image);
 }
 
-/** What a record asks for, or null when it owes nothing (event items, bookkeeping, removals). */
-function effectOf(r: DynamoDBRecord): { caseId: string; run: (batchEmails: Map<string, EmailRecord[]>) => Promise<unknown> } | null {
+interface Parsed {
+  keys?: Record<string, unknown> | undefined;
+  next?: Record<string, unknown> | undefined;
+}
+
+/**
+ * A record's keys and, for the items that can owe an effect, its new image: unmarshalled once per batch (both passes
+ * below read them), and never for timeline events (most of a batch, and the largest items).
+ */
+function parse(r: DynamoDBRecord): Parsed {
   const keys = image(r.dynamodb?.Keys);
-  const next = image(r.dynamodb?.NewImage);
+  const kind = keys ? itemKind(keys) : 'other';
+  return { keys, next: kind === 'case' || kind === 'email' ? image(r.dynamodb?.NewImage) : undefined };
+}
+
+/** What a record asks for, or null when it owes nothing (event items, bookkeeping, removals). */
+function effectOf(r: DynamoDBRecord, { keys, next }: Parsed): { caseId: string; run: (batchEmails: Map<string, EmailRecord[]>) => Promise<unknown> } | null {
   if (!keys || !next) return null;
   const kind = itemKind(keys);
+  if (kind !== 'case' && kind !== 'email') return null;
   const caseId = caseIdOfPk(String(keys['pk']));
   if (kind === 'case') {
     const after = fromCaseItem(next);
@@ -46,21 +60,19 @@ function effectOf(r: DynamoDBRecord): { caseId: string; run: (batchEmails: Map<s
     const old = image(r.dynamodb?.OldImage);
     return { caseId, run: () => effects.handOverTimer(after, old ? fromCaseItem(old) : undefined) };
   }
-  if (kind === 'email' && r.eventName === 'INSERT') {
-    const email = fromEmailItem(next);
-    return { caseId, run: (batch) => effects.deliverEmail(email, (batch.get(caseId) ?? []).filter((o) => o.key !== email.key)) };
-  }
-  return null;
+  if (r.eventName !== 'INSERT') return null;
+  const email = fromEmailItem(next);
+  return { caseId, run: (batch) => effects.deliverEmail(email, (batch.get(caseId) ?? []).filter((o) => o.key !== email.key)) };
 }
 
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
 export const handler = async (event: DynamoDBStreamEvent, context?: Context) => {
+  const parsed = new Map<DynamoDBRecord, Parsed>(event.Records.map((r) => [r, parse(r)]));
   // The emails each case is owed in this batch: a later one to the same person may make an earlier one pointless.
   const owed = new Map<string, EmailRecord[]>();
   for (const r of event.Records) {
-    const keys = image(r.dynamodb?.Keys);
-    const next = image(r.dynamodb?.NewImage);
+    const { keys, next } = parsed.get(r)!;
     if (keys && next && r.eventName === 'INSERT' && itemKind(keys) === 'email') {
       const email = fromEmailItem(next);
       owed.set(email.caseId, [...(owed.get(email.caseId) ?? []), email]);
@@ -69,7 +81,7 @@ export const handler = async (event: DynamoDBStreamEvent, context?: Context) => 
   // One chain per case: its records run in stream order (a failure fails the rest of its chain, which is retried).
   const chains = new Map<string, Promise<unknown>>();
   const recordHandler = async (r: DynamoDBRecord) => {
-    const effect = effectOf(r);
+    const effect = effectOf(r, parsed.get(r) ?? parse(r));
     if (!effect) return;
     const run = (chains.get(effect.caseId) ?? Promise.resolve()).then(() => effect.run(owed));
     chains.set(effect.caseId, run);

@@ -88,11 +88,11 @@ export class FakeCaseStore implements CaseStore, EmailStore {
       this.emails.set(email.key, { ...rest, state: 'OWED' });
     }
   }
-  async suppressionOf(address: string) {
-    return this.suppressed.get(address.toLowerCase());
-  }
-  async getEvent(caseId: string, eventId: string) {
-    return clone(this.events.get(caseId)?.find((e) => e.id === eventId));
+  async deliveryContext(email: EmailRecord) {
+    const c = await this.get(email.caseId);
+    const event = clone(this.events.get(email.caseId)?.find((e) => e.id === email.eventId));
+    const suppression = this.suppressed.get(email.to.toLowerCase());
+    return { ...(c ? { case: c } : {}), ...(event ? { event } : {}), ...(suppression ? { suppression } : {}) };
   }
 }
 

@@ -1,4 +1,5 @@
 // Secondary adapter plumbing: one Step Functions client per cold start (endpoint from AWS_ENDPOINT_URL_SFN locally).
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { withoutSdkLogging } from './without-sdk-logging.ts';
 
-export const sfn = new SFNClient({ maxAttempts: 4 });
+export const sfn = withoutSdkLogging(new SFNClient({ maxAttempts: 4 }));
