@@ -78,7 +78,7 @@ export class EscalationWorkflow extends Construct {
     evaluate.addCatch(
       new Fail(this, STATE_NAMES.failed, {
         error: 'TimerFailed',
-        cause: 'Evaluate kept failing after its retries; the reconciler (every 5 minutes) replaces this timer with a new execution derived from the case',
+        cause: 'Evaluate kept failing after its retries; the reconciler (every minute) replaces this timer with a new execution derived from the case',
       }),
       { errors: ['States.ALL'], resultPath: '$.error' },
     );

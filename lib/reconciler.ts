@@ -1,5 +1,7 @@
-// Infrastructure: the scheduled guarantee behind every best-effort step. Every 5 minutes the reconciler starts timers
-// whose start was never confirmed, drains unsent email and replaces timer executions that failed.
+// Infrastructure: the scheduled guarantee behind every best-effort step. Every minute the reconciler starts timers
+// whose start was never confirmed, drains unsent email, sends the warning digests whose span closed and replaces
+// timer executions that failed. Every minute (not every 5) because a digest waits for this run: 43,200 short
+// invocations a month, well inside Lambda's free tier.
 import { Duration } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -10,7 +12,7 @@ import type { CasesTable } from './cases-table.ts';
 import { type EmailSending, EscalatorFunction } from './escalator-function.ts';
 import type { Ops } from './ops.ts';
 
-export const RECONCILE_EVERY = Duration.minutes(5);
+export const RECONCILE_EVERY = Duration.minutes(1);
 
 export interface ReconcilerProps {
   readonly policyDocument: unknown;
@@ -29,10 +31,10 @@ export class Reconciler extends Construct {
     super(scope, id);
     this.function = new EscalatorFunction(this, 'ReconcilerFunction', {
       handler: { file: 'functions/workflow/reconciler.ts', export: 'handler' },
-      description: 'Every 5 minutes: start unconfirmed timers, send unsent email, replace failed timer executions',
+      description: 'Every minute: start unconfirmed timers, send unsent email and due warning digests, replace failed timer executions',
       policyDocument: props.policyDocument,
       invocation: { kind: 'async', deadLetterQueue: props.ops.deadLetterQueue },
-      timeout: Duration.minutes(4), // below the schedule period, so two runs rarely overlap (they are idempotent anyway)
+      timeout: Duration.seconds(50), // below the schedule period, so two runs rarely overlap (they are idempotent anyway)
     })
       .bindTable(props.cases, 'readWrite')
       .bindWorkflow(props.stateMachine, 'start', 'stop', 'describe', 'list')

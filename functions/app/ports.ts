@@ -55,6 +55,8 @@ export interface EmailRecord extends OutboxEntry {
   sentAt?: string;
   messageId?: string;
   error?: string;
+  /** Sent as part of a warning digest: which (e.g. "sent in one digest of 4 warnings"). */
+  digest?: string;
 }
 
 export interface CaseStore {
@@ -75,7 +77,7 @@ export interface EmailStore {
   /** OWED → SENDING; false when someone else holds or settled it. */
   claimEmail(email: EmailRecord, claimedAt: string): Promise<boolean>;
   /** SENDING (claimed at `claimedAt`) → a final state. */
-  settleEmail(email: EmailRecord, claimedAt: string, outcome: Pick<EmailRecord, 'state'> & Partial<Pick<EmailRecord, 'sentAt' | 'messageId' | 'error'>>): Promise<void>;
+  settleEmail(email: EmailRecord, claimedAt: string, outcome: Pick<EmailRecord, 'state'> & Partial<Pick<EmailRecord, 'sentAt' | 'messageId' | 'error' | 'digest'>>): Promise<void>;
   /** OWED → a final state without sending (suppressed or overtaken). */
   skipEmail(email: EmailRecord, outcome: Pick<EmailRecord, 'state' | 'error'>): Promise<boolean>;
   /** SENDING → OWED: not sent (a transient failure), so a later attempt may claim it again. */

@@ -89,6 +89,11 @@ export const PolicySchema = z
         .optional()
         .describe('the ops console\'s base URL, e.g. https://d111.cloudfront.net/console (links in manager emails and the workflow route); the local stack sets its own'),
       companyName: z.string().default('Escalator'),
+      warningDigest: IsoDuration.nullable()
+        .default(null)
+        .describe(
+          'pre-breach warnings to one manager falling within this span go out as one digest, when the span closes (never after the earliest deadline in it; the reconciler sends it); null: each warning at once',
+        ),
     }),
   })
   .superRefine((p, ctx) => {
@@ -216,6 +221,11 @@ export function clockOf(terms: SlaTerms, name: string | null): WorkingClock {
 export function levelBudgetMs(policy: SlaTerms, priority: PriorityT, level: LevelT, department: string): number {
   const budgets = (isKnownDepartment(policy, department) ? policy.departments![department]!.budgets : undefined) ?? policy.budgets;
   return durationMs(budgets[priority][level]);
+}
+
+/** The warning digest's span in ms, or null when every warning goes out at once. */
+export function warningDigestMs(policy: Policy): number | null {
+  return policy.notifications.warningDigest === null ? null : durationMs(policy.notifications.warningDigest);
 }
 
 export function closeByMs(policy: SlaTerms): number {

@@ -2,12 +2,13 @@
 // weekend's cases all reach their warning share soon after Monday's window opens) into one digest per recipient
 // rather than a burst. Pure: which warnings share a digest, when it goes out and its idempotency key.
 //
-// NOT WIRED YET: sending a digest needs the owed warnings of many cases in one place: the stream's effects consumer
-// (functions/app/effects.ts, owed emails as their own items) is where this plan is meant to be applied. Until then
-// every warning is sent with its own case.
+// Applied by the reconciler (functions/app/effects.ts, sendWarningDigests): with a digest span in the policy, the
+// stream consumer leaves owed warnings for it, and it finds them across every case through the attention index.
 
 export interface OwedWarning {
   caseId: string;
+  /** The owed email's key, when the warning is one (a case may owe one recipient two warnings in a span). */
+  key?: string;
   to: string;
   /** When the warning fell due (inside the recipient's working hours). */
   at: string;

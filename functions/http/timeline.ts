@@ -24,8 +24,8 @@ export function emailEvent(m: EmailRecord): TimelineEvent {
     at: m.sentAt ?? m.claimedAt ?? m.owedAt,
     actor: { kind: 'system', id: 'mailer' },
     type: EMAIL_EVENT[m.state] ?? 'email.sending',
-    summary: `${m.template} email to ${m.to}${m.error ? `: ${m.error}` : ''}`,
-    data: { template: m.template, to: m.to, audience: m.audience, forEvent: m.eventId, ...(m.messageId ? { messageId: m.messageId } : {}) },
+    summary: `${m.template} email to ${m.to}${m.digest ? ` (${m.digest})` : ''}${m.error ? `: ${m.error}` : ''}`,
+    data: { template: m.template, to: m.to, audience: m.audience, forEvent: m.eventId, ...(m.messageId ? { messageId: m.messageId } : {}), ...(m.digest ? { digest: m.digest } : {}) },
   };
 }
 

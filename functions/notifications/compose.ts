@@ -5,7 +5,7 @@ import type { EmailComposer } from '../app/effects.ts';
 import { getPolicy } from '../commons/config.ts';
 import { linkSigningKey, signLink } from '../commons/signed-links.ts';
 import type { TemplateName } from '../domain/notifications.ts';
-import { renderEmail, type RenderInput } from './templates.ts';
+import { renderEmail, renderWarningDigest, type RenderInput } from './templates.ts';
 
 /** Survey links stay valid this long. */
 const SURVEY_VALID_MS = 30 * 86_400_000;
@@ -30,5 +30,11 @@ export const emailComposer: EmailComposer = {
     }
     const rendered = renderEmail(input);
     return { to: email.to, subject: rendered.subject, text: rendered.text, html: rendered.html, tags: { case: c.id, template: email.template } };
+  },
+
+  async composeDigest(to, warnings) {
+    const rendered = renderWarningDigest({ recipient: to, policy: getPolicy(), warnings });
+    // SES tags name one case: the digest's first (soonest) one; the template tag says it is a digest.
+    return { to, subject: rendered.subject, text: rendered.text, html: rendered.html, tags: { case: warnings[0]!.case.id, template: 'breach-warning-digest' } };
   },
 };

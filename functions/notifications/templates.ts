@@ -331,6 +331,45 @@ function breachWarning(i: RenderInput): Draft {
   ]);
 }
 
+export interface DigestInput {
+  recipient: string;
+  policy: Policy;
+  /** The warnings, soonest deadline first: each its case (now) and its sla.warning event. */
+  warnings: readonly { case: CaseRecord; event: TimelineEvent }[];
+}
+
+/**
+ * Several pre-breach warnings to one manager, falling close together (business hours make them cluster): one email
+ * listing every case, soonest deadline first, rather than a burst of near-identical ones.
+ */
+export function renderWarningDigest(d: DigestInput): RenderedEmail {
+  const at = d.warnings.map((w) => Date.parse(w.event.at)).reduce((a, b) => Math.max(a, b));
+  const rows = d.warnings.map(({ case: c, event: e }) => {
+    const level = (LEVELS as readonly string[]).includes(String(e.data?.['level'])) ? (e.data!['level'] as Level) : c.level;
+    const dueAt = str(e.data?.['dueAt']) ?? c.sla.levelDueAt;
+    const next = nextLevel(level);
+    return { c, level, dueAt, then: next ? `escalates to ${INTERNAL_LEVEL[next]}` : 'breaches its SLA' };
+  });
+  const first = rows[0]!;
+  const title = `${rows.length} cases will escalate soon; the first, ${referenceOf(first.c)}, in ${spanWords(Date.parse(first.dueAt) - at)}`;
+  const consoleUrl = d.policy.notifications.consoleUrl?.replace(/\/$/, '');
+  const blocks: Block[] = [
+    ...(consoleUrl ? [{ kind: 'links', links: [{ label: 'Open the queue in the ops console', href: `${consoleUrl}/` }] } as Block] : []),
+    p(`These ${rows.length} cases have used their warning share of the time budget. Unless they are resolved, each one ${rows.every((r) => r.then === first.then) ? first.then : 'moves on'} when its time runs out:`),
+    ...rows.flatMap((r) => [
+      heading(`${referenceOf(r.c)} · ${r.c.priority} · ${r.level} · ${r.c.department}`),
+      facts([
+        ['Subject', r.c.subject],
+        ['Customer', `${r.c.customer.name ?? r.c.customer.id} (${r.c.customer.tier})`],
+        [`${r.level} time runs out`, `${dateTimeWords(r.dueAt)}, in ${spanWords(Date.parse(r.dueAt) - at)}`],
+        ['Then it', r.then],
+        ...(consoleUrl ? ([['Console', `${consoleUrl}/cases/${r.c.id}`]] as [string, string][]) : []),
+      ]),
+    ]),
+  ];
+  return layout({ subject: `[${first.c.priority} ${first.level}] ${title}`, title, blocks, signOff: [`${d.policy.notifications.companyName} escalations`] });
+}
+
 function breachAlert(i: RenderInput): Draft {
   const c = i.case;
   return internalDraft(i, `Case ${referenceOf(c)} breached its SLA`, [

@@ -1,9 +1,11 @@
 // Scheduled task: the backstop for every effect the stream consumer gave up on (or never got to, e.g. after a long
 // outage): any case whose timer start is unconfirmed gets it started (idempotent by name), any email still owed is
-// sent (claimed first, so never twice), and any timer execution that failed is replaced.
+// sent (claimed first, so never twice), pre-breach warnings held for a digest go out together once their span closes,
+// and any timer execution that failed is replaced.
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { caseRepository } from '../adapters/case-repository.ts';
 import { effects } from '../app/effects-wiring.ts';
+import type { EmailRecord } from '../app/ports.ts';
 import { cases } from '../app/wiring.ts';
 import { sfn } from '../commons/clients/sfn.ts';
 import { getPolicy, stateMachineArn } from '../commons/config.ts';
@@ -25,7 +27,13 @@ const GRACE_MS = 5_000;
 export const handler = async (): Promise<ReconcileReport> => {
   const report: ReconcileReport = { checked: 0, timersStarted: 0, emailsSent: 0, failedTimersReplaced: 0 };
   const olderThan = new Date(Date.now() - GRACE_MS).toISOString();
-  for (const item of await caseRepository.needingAttention(200, olderThan)) {
+  // Held warnings are the reconciler's own work, not the stream's: every one is seen however young, or a digest whose
+  // span has closed would go out without the warnings that joined it in the last GRACE_MS.
+  const isWarning = (emailKey: string | undefined) => emailKey?.split('/')[2] === 'breach-warning';
+  // Pre-breach warnings held for a digest are gathered across cases and sent together after the loop.
+  const warnings: EmailRecord[] = [];
+  for (const item of await caseRepository.needingAttention(200, new Date().toISOString())) {
+    if (item.since >= olderThan && !isWarning(item.emailKey)) continue;
     report.checked++;
     try {
       if (item.kind === 'case') {
@@ -36,11 +44,17 @@ export const handler = async (): Promise<ReconcileReport> => {
       } else if (item.emailKey) {
         const email = await caseRepository.getEmail(item.caseId, item.emailKey);
         if (!email) continue;
-        if ((await effects.deliverEmail(email)) === 'SENT') report.emailsSent++;
+        if (email.template === 'breach-warning' && email.state === 'OWED') warnings.push(email);
+        else if ((await effects.deliverEmail(email)) === 'SENT') report.emailsSent++;
       }
     } catch (e) {
       logger.error('reconcile failed for a case', { caseId: item.caseId, error: e as Error });
     }
+  }
+  try {
+    report.emailsSent += await effects.sendWarningDigests(warnings);
+  } catch (e) {
+    logger.error('warning digests failed', { error: e as Error });
   }
   report.failedTimersReplaced = await replaceFailedTimers();
   if (report.timersStarted || report.emailsSent || report.failedTimersReplaced) logger.info('reconciled', { ...report });

@@ -5,7 +5,8 @@ import { caseUseCases } from '../../functions/app/cases.ts';
 import { effectUseCases, UNCONFIRMED_AFTER_MS } from '../../functions/app/effects.ts';
 import { PermanentMailError, TransientMailError, UnknownMailOutcomeError } from '../../functions/app/ports.ts';
 import { CreateCaseInput, escalate, resolve } from '../../functions/domain/operations.ts';
-import { nextWakeUp } from '../../functions/domain/sla.ts';
+import { applyDueTimers, nextWakeUp } from '../../functions/domain/sla.ts';
+import { systemActor } from '../../functions/domain/change.ts';
 import { agent, T0, testPolicy } from '../support/domain-fixtures.ts';
 import { fakeComposer, FakeCaseStore, FakeMailer, FakeTimer } from '../support/fakes.ts';
 
@@ -116,5 +117,73 @@ describe('deliverEmail', () => {
     expect(store.emails.get(ack!.key)!.error).toMatch(/suppressed \(bounce/);
     expect(store.emails.get('a')!.error).toMatch(/covers it/);
     expect(mailer.sent).toEqual([]);
+  });
+});
+
+describe('sendWarningDigests', () => {
+  const DAY = 86_400_000;
+  // Budget 10 days at every level, warnings at 80 % (day 8), a 10-minute digest span.
+  const digestPolicy = testPolicy({
+    notifications: { from: 'help@example.com', managers: { L0: ['l0@example.com'], L1: ['l1@example.com'] }, publicBaseUrl: 'https://x.example', warningDigest: 'PT10M' },
+  });
+  const ids = ['01JD0000000000000000000001', '01JD0000000000000000000002', '01JD0000000000000000000003'];
+
+  function digestSetup() {
+    const clock = { now: T0 };
+    const store = new FakeCaseStore();
+    const mailer = new FakeMailer();
+    const cases = caseUseCases({ store, policy: () => digestPolicy, now: () => clock.now });
+    const effects = effectUseCases({ store, emails: store, timer: new FakeTimer(), mailer, composer: fakeComposer, policy: () => digestPolicy, now: () => clock.now });
+    return { clock, store, mailer, cases, effects };
+  }
+  /** Create the cases `minutesApart` apart, then let each one's warning fall due (as its timer would). */
+  async function warnedCases(minutesApart: number) {
+    const w = digestSetup();
+    for (const [n, id] of ids.entries()) {
+      w.clock.now = new Date(T0.getTime() + n * minutesApart * 60_000);
+      await w.cases.createCase(id, input, agent);
+    }
+    for (const [n, id] of ids.entries()) {
+      w.clock.now = new Date(T0.getTime() + 8 * DAY + n * minutesApart * 60_000);
+      await w.cases.changeCase(id, (c, ctx) => applyDueTimers(c, ctx), { actor: systemActor, retime: false });
+    }
+    const warnings = () => owed(w.store).filter((e) => e.template === 'breach-warning');
+    return { ...w, warnings };
+  }
+
+  it('holds warnings for the digest span, then sends the ones to one manager as one email, once', async () => {
+    // Prepare: three warnings to l0@ within 4 minutes
+    const { clock, store, mailer, effects, warnings } = await warnedCases(2);
+    expect(warnings()).toHaveLength(3);
+    // Act: the stream consumer sees each one; the reconciler runs inside the span, then after it, then again
+    const held = await Promise.all(warnings().map((e) => effects.deliverEmail(e)));
+    const early = await effects.sendWarningDigests(warnings());
+    clock.now = new Date(T0.getTime() + 8 * DAY + 10 * 60_000);
+    const due = await effects.sendWarningDigests(warnings());
+    const again = await effects.sendWarningDigests(warnings());
+    // Assess
+    expect(held).toEqual(['OWED', 'OWED', 'OWED']);
+    expect([early, due, again]).toEqual([0, 1, 0]);
+    const digests = mailer.sent.filter((m) => m.tags['template'] === 'breach-warning-digest');
+    expect(mailer.sent).toHaveLength(1); // nothing else was delivered here (not even the acknowledgements)
+    expect(digests).toHaveLength(1);
+    expect(digests[0]!.to).toBe('l0@example.com');
+    expect(digests[0]!.subject).toBe(`digest ${ids.join(' ')}`);
+    for (const e of warnings()) expect(store.emails.get(e.key)).toMatchObject({ state: 'SENT', digest: 'sent in one digest of 3 warnings', messageId: 'msg-1' });
+  });
+
+  it('sends a warning alone when no other falls in its span, and drops one whose case moved on while it waited', async () => {
+    // Prepare: warnings 30 minutes apart (each alone in its span); the second case is resolved before its span closes
+    const { clock, store, mailer, cases, effects, warnings } = await warnedCases(30);
+    await cases.changeCase(ids[1]!, (c, ctx) => resolve(c, { resolution: 'Fixed meanwhile.' }, ctx), { actor: agent });
+    // Act
+    clock.now = new Date(T0.getTime() + 8 * DAY + 2 * 30 * 60_000 + 10 * 60_000);
+    const sent = await effects.sendWarningDigests(warnings());
+    // Assess
+    expect(sent).toBe(2);
+    const alerts = mailer.sent.filter((m) => m.to === 'l0@example.com');
+    expect(alerts.map((m) => m.subject)).toEqual([`breach-warning ${ids[0]}`, `breach-warning ${ids[2]}`]);
+    const stale = warnings().find((e) => e.caseId === ids[1])!;
+    expect(store.emails.get(stale.key)).toMatchObject({ state: 'SUPPRESSED', error: expect.stringMatching(/moved on \(RESOLVED/) });
   });
 });

@@ -344,9 +344,9 @@ describe('stream effects', () => {
 });
 
 describe('reconciler and outputs', () => {
-  it('runs the reconciler every 5 minutes, with retries and a dead-letter queue', () => {
+  it('runs the reconciler every minute, with retries and a dead-letter queue', () => {
     s.template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'rate(5 minutes)',
+      ScheduleExpression: 'rate(1 minute)',
       Targets: [
         Match.objectLike({
           Arn: { 'Fn::GetAtt': [s.logicalId(s.stack.reconciler.function), 'Arn'] },

@@ -124,4 +124,7 @@ export const fakeComposer = {
   async compose(c: CaseRecord, email: EmailRecord, event: TimelineEvent): Promise<OutgoingEmail> {
     return { to: email.to, subject: `${email.template} ${c.id}`, text: `${event.type}: ${event.summary ?? ''}`, html: '<p></p>', tags: { case: c.id, template: email.template } };
   },
+  async composeDigest(to: string, warnings: readonly { case: CaseRecord; event: TimelineEvent }[]): Promise<OutgoingEmail> {
+    return { to, subject: `digest ${warnings.map((w) => w.case.id).join(' ')}`, text: warnings.map((w) => w.event.type).join('\n'), html: '<p></p>', tags: { case: warnings[0]!.case.id, template: 'breach-warning-digest' } };
+  },
 };
