@@ -16,7 +16,7 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { argValue, fmtMs, LOCAL_CREDENTIALS, mainPart, pool, processCpuMs, progress, quantile, removeOnExit, ROOT, sesStore, sleep, startBenchStack, table, type PartOutcome } from './support.ts';
-import { instrumentHandlerClients, sesEmailOf } from './sdk-calls.ts';
+import { callsBetween, callsText, instrumentHandlerClients, sesEmailOf, totalCalls } from './sdk-calls.ts';
 
 const BASE_S = 20;
 const STEP_S = 2;
@@ -141,9 +141,17 @@ async function measure(): Promise<PartOutcome> {
     const idleCpuPerMs = (cpuNow() - cpuIdleStart) / Math.max(1, Date.now() - effectsBy);
     const burstStarted = Date.now();
     const cpuBurstStart = cpuNow();
+    const jvmBurstStart = stack.jvm.cpuMs();
+    const callsBefore = counter.snapshot();
     while (Date.now() < giveUpAt && created.some((c) => !alerts.has(c.ref))) await sleep(250);
     const burstMs = Date.now() - burstStarted;
     const burstCpuMs = cpuNow() - cpuBurstStart;
+    const jvmBurstMs = stack.jvm.cpuMs() - jvmBurstStart;
+    // The handlers' SDK calls during the burst (the timer task's and the stream consumer's; the poller's own
+    // GetRecords are not among them), per escalation.
+    const burstCalls = callsBetween(callsBefore, counter.snapshot());
+    const handlerCalls = { ...burstCalls.stream };
+    for (const [k, v] of Object.entries(burstCalls.other)) handlerCalls[k] = (handlerCalls[k] ?? 0) + v;
     await stack.drained();
     await sleep(2_000);
     await stack.drained();
@@ -203,6 +211,10 @@ async function measure(): Promise<PartOutcome> {
       burstS: burstMs / 1000,
       cpuPerEscalationMs: (burstCpuMs - idleCpuPerMs * burstMs) / n,
       cpuShare: burstCpuMs / burstMs,
+      jvmCpuPerEscalationMs: jvmBurstMs / n,
+      callsPerEscalation: callsText(handlerCalls, n),
+      jvmCpuPerDynamoCallMs: jvmBurstMs / Math.max(1, Object.entries(handlerCalls).filter(([k]) => k.startsWith('DynamoDB.')).reduce((t, [, v]) => t + v, 0)),
+      handlerCallsTotal: totalCalls(handlerCalls),
       stages: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, { p50: quantile(v, 0.5), p99: quantile(v, 0.99) }])) as Result['stages'],
     };
     return render(result);
@@ -231,6 +243,10 @@ type Result = {
   burstS: number;
   cpuPerEscalationMs: number;
   cpuShare: number;
+  jvmCpuPerEscalationMs: number;
+  callsPerEscalation: string;
+  jvmCpuPerDynamoCallMs: number;
+  handlerCallsTotal: number;
 };
 
 function render(r: Result): PartOutcome {
@@ -259,6 +275,8 @@ function render(r: Result): PartOutcome {
         ['… → alert claimed by the stream consumer (stream + poller + queue)', `${fmtMs(r.stages.stream.p50)} / ${fmtMs(r.stages.stream.p99)} ms`],
         ['… → SES answered (compose + send)', `${fmtMs(r.stages.send.p50)} / ${fmtMs(r.stages.send.p99)} ms`],
         ['CPU (node + DynamoDB Local JVM) per escalation during the burst, idle polling subtracted', `${fmtMs(r.cpuPerEscalationMs)} ms: the burst took ${r.burstS.toFixed(1)} s at ${r.cpuShare.toFixed(2)} cores busy, i.e. ≈ ${(1000 / r.cpuPerEscalationMs).toFixed(0)} escalations/s per core`],
+        ['… of which DynamoDB Local (the JVM)', `${fmtMs(r.jvmCpuPerEscalationMs)} ms per escalation, ≈ ${r.jvmCpuPerDynamoCallMs.toFixed(1)} ms per DynamoDB call of the handlers (the poller's GetRecords included in the JVM's share)`],
+        ['SDK calls per escalation during the burst (timer task + stream consumer)', r.callsPerEscalation],
         ['customer status update at SES − deadline: p50 / p99', `${fmtMs(r.updateLag.p50)} / ${fmtMs(r.updateLag.p99)} ms (${r.updateLag.count} emails)`],
         ['goal: every alert once, p99 ≤ 1 s', `${okOnce ? 'once ✓' : 'once ✗'}, ${okLag ? 'p99 ✓' : 'p99 ✗'}`],
       ],
