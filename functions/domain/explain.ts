@@ -4,6 +4,7 @@
 // serves it.
 import { describeWeek, localTime, type Span, type WorkingClock } from './calendar.ts';
 import type { CaseRecord, TimelineEvent } from './model.ts';
+import { durationMs } from './duration.ts';
 import { calendarNameFor, closeByMs, followUpMs, pinTerms, type Policy } from './policy.ts';
 import { caseClock, followUpAt, nextWakeUp, recipientsClock, termsOf, warningAt } from './sla.ts';
 
@@ -161,7 +162,7 @@ export function explainSla(c: CaseRecord, events: readonly TimelineEvent[], poli
             : c.sla.breached
               ? 'No warning: the top level\'s budget has run out.'
               : warn
-                ? `The ${c.level} managers are warned when ${Math.round(terms.warnAt * 100)} % of the budget is used (${formatDuration(Math.floor(budgetMs * terms.warnAt))}), inside their working hours${recipients.calendar ? ` (${recipients.calendar})` : ''}: ${when(Date.parse(warn))}.`
+                ? `The ${c.level} managers are warned when ${Math.round(terms.warnAt * 100)} % of the budget is used (${formatDuration(Math.floor(budgetMs * terms.warnAt))}), inside their working hours${recipients.calendar ? ` (${recipients.calendar})` : ''}: ${when(Date.parse(warn))}.${policy.notifications.warningDigest ? ` Warnings to the same manager falling within ${formatDuration(durationMs(policy.notifications.warningDigest))} of each other go out together as one digest, when that span closes.` : ''}`
                 : `No warning for this level: ${Math.round(terms.warnAt * 100)} % of the budget falls outside the managers' working hours${recipients.calendar ? ` (${recipients.calendar})` : ''} and they would only be reached after the deadline; the breach alert tells them then.`,
   });
 

@@ -50,6 +50,19 @@ describe('explainSla', () => {
     expect(x.policy.explanation).toContain(`stay on ${c.sla.policyVersion} until a manager moves it`);
   });
 
+  it('says that a warning may wait for a digest when the policy has a digest span', () => {
+    const notifications = { from: 'help@example.com', publicBaseUrl: 'https://api.example.com', managers: { L0: ['l0@example.com'] } };
+    const digest = testPolicy({ notifications: { ...notifications, warningDigest: 'PT5M' } }, 'PT1H');
+    const plain = testPolicy({ notifications }, 'PT1H');
+    const at = new Date('2026-03-09T10:00:00Z');
+    const warningOf = (policy: typeof digest) => {
+      const c = makeCase(world(policy), { createdAt: at });
+      return explainSla(c, c.newEvents, policy, at).deadlines.find((d) => d.kind === 'warning')!.explanation;
+    };
+    expect(warningOf(digest)).toContain('Warnings to the same manager falling within 5 min of each other go out together as one digest, when that span closes.');
+    expect(warningOf(plain)).not.toContain('digest');
+  });
+
   it('formats durations in words', () => {
     expect([formatDuration(4 * HOUR), formatDuration(90 * MINUTE), formatDuration(12_000), formatDuration(0), formatDuration(27 * HOUR)]).toEqual(['4 h', '1 h 30 min', '12 s', '0 s', '1 d 3 h']);
   });
