@@ -253,16 +253,26 @@ export const caseRepository: CaseStore & EmailStore & AttentionIndex & {
   },
 
   async deliveryContext(email) {
-    // One BatchGetItem for the three items sending needs: on a burst of escalations this read is on every email's path.
-    const items = await batchGet([keys.case(email.caseId), keys.event(email.caseId, email.eventId), keys.suppression(email.to)]);
-    const context: DeliveryContext = {};
-    for (const item of items) {
-      const kind = itemKind(item);
-      if (kind === 'case') context.case = fromCaseItem(item);
-      else if (kind === 'event') context.event = fromEventItem(item);
-      else if (kind === 'suppression') context.suppression = suppressionReason(item);
+    return (await caseRepository.deliveryContexts([email])).get(email.key) ?? {};
+  },
+
+  async deliveryContexts(emails) {
+    // One BatchGetItem (per 100 keys) for what sending needs: each email's case, its event and its address's
+    // suppression. On a burst of escalations this read is on every email's path, so a stream batch shares it.
+    const wanted = new Map<string, Record<string, string>>();
+    for (const e of emails) {
+      for (const k of [keys.case(e.caseId), keys.event(e.caseId, e.eventId), keys.suppression(e.to)]) wanted.set(`${k.pk}|${k.sk}`, k);
     }
-    return context;
+    const found = new Map((await batchGet([...wanted.values()])).map((item) => [`${String(item['pk'])}|${String(item['sk'])}`, item]));
+    const out = new Map<string, DeliveryContext>();
+    for (const e of emails) {
+      const at = (k: Record<string, string>) => found.get(`${k.pk}|${k.sk}`);
+      const c = at(keys.case(e.caseId));
+      const event = at(keys.event(e.caseId, e.eventId));
+      const suppression = at(keys.suppression(e.to));
+      out.set(e.key, { ...(c ? { case: fromCaseItem(c) } : {}), ...(event ? { event: fromEventItem(event) } : {}), ...(suppression ? { suppression: suppressionReason(suppression) } : {}) });
+    }
+    return out;
   },
 
   async needingAttention(limit, olderThan) {

@@ -86,10 +86,11 @@ export function effectUseCases(ports: EffectPorts) {
 
   /**
    * Send one owed email at most once. `owedTogether`: the other emails of the same case owed in the same batch (a
-   * later one to the same person may make this one pointless). 'OWED' when SES could not take it now, or when it is a
-   * warning held for a digest.
+   * later one to the same person may make this one pointless). `preloaded`: its delivery context, read (after its
+   * record was committed) together with the rest of a stream batch's. 'OWED' when SES could not take it now, or when
+   * it is a warning held for a digest.
    */
-  async function deliverEmail(email: EmailRecord, owedTogether: readonly EmailRecord[] = []): Promise<EmailOutcome> {
+  async function deliverEmail(email: EmailRecord, owedTogether: readonly EmailRecord[] = [], preloaded?: DeliveryContext): Promise<EmailOutcome> {
     if (email.state !== 'OWED') return settleExistingClaim(email);
     if (heldForDigest(email)) return 'OWED';
     const overtakenBy = supersedingEmail(email, owedTogether);
@@ -104,7 +105,7 @@ export function effectUseCases(ports: EffectPorts) {
     const claimedAt = now().toISOString();
     if (!(await ports.emails.claimEmail(email, claimedAt))) return 'SKIPPED'; // another sender holds or settled it
     const claim = { email, claimedAt };
-    const { case: c, event, suppression } = await ports.emails.deliveryContext(email);
+    const { case: c, event, suppression } = preloaded ?? (await ports.emails.deliveryContext(email));
     if (suppression) return settleAll([claim], suppressed(suppression));
     if (!c || !event) return settleAll([claim], { state: 'FAILED', error: `${c ? `event ${email.eventId}` : `case ${email.caseId}`} is not in the store` });
     return sendClaimed([claim], () => ports.composer.compose(c, email, event));
@@ -125,7 +126,7 @@ export function effectUseCases(ports: EffectPorts) {
       const outcomes = await Promise.all(warnings.map((e) => deliverEmail(e)));
       return outcomes.filter((o) => o === 'SENT').length;
     }
-    const contexts = new Map(await Promise.all(warnings.map(async (e) => [e.key, await ports.emails.deliveryContext(e)] as const)));
+    const contexts = await ports.emails.deliveryContexts(warnings);
     const byKey = new Map(warnings.map((e) => [e.key, e]));
     const plans = planWarningDigests(
       warnings.map((e) => {
@@ -222,7 +223,13 @@ export function effectUseCases(ports: EffectPorts) {
     return 'UNCONFIRMED';
   }
 
-  return { handOverTimer, deliverEmail, sendWarningDigests };
+  /** The delivery contexts of a stream batch's owed emails (those it will send), in one read. */
+  async function deliveryContexts(emails: readonly EmailRecord[]): Promise<Map<string, DeliveryContext>> {
+    const sending = emails.filter((e) => e.state === 'OWED' && !heldForDigest(e));
+    return sending.length ? ports.emails.deliveryContexts(sending) : new Map();
+  }
+
+  return { handOverTimer, deliverEmail, deliveryContexts, sendWarningDigests };
 }
 
 export type EffectUseCases = ReturnType<typeof effectUseCases>;

@@ -87,6 +87,8 @@ export interface EmailStore {
    * address gets no email (it bounced or complained), if it does not.
    */
   deliveryContext(email: EmailRecord): Promise<DeliveryContext>;
+  /** The same for many emails in as few reads as the store allows (a stream batch's owed emails): by email key. */
+  deliveryContexts(emails: readonly EmailRecord[]): Promise<Map<string, DeliveryContext>>;
 }
 
 export interface DeliveryContext {

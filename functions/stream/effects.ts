@@ -10,7 +10,7 @@ import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { caseIdOfPk, itemKind } from '../adapters/case-table-schema.ts';
 import { fromCaseItem, fromEmailItem } from '../adapters/case-repository.ts';
 import { effects } from '../app/effects-wiring.ts';
-import type { EmailRecord } from '../app/ports.ts';
+import type { DeliveryContext, EmailRecord } from '../app/ports.ts';
 
 type Image = Record<string, AttributeValue>;
 
@@ -49,7 +49,14 @@ function parse(r: DynamoDBRecord): Parsed {
 }
 
 /** What a record asks for, or null when it owes nothing (event items, bookkeeping, removals). */
-function effectOf(r: DynamoDBRecord, { keys, next }: Parsed): { caseId: string; run: (batchEmails: Map<string, EmailRecord[]>) => Promise<unknown> } | null {
+interface BatchState {
+  /** The emails each case is owed in this batch. */
+  owed: Map<string, EmailRecord[]>;
+  /** Their delivery contexts (case, event, suppression), read once for the batch. */
+  contexts: Map<string, DeliveryContext>;
+}
+
+function effectOf(r: DynamoDBRecord, { keys, next }: Parsed): { caseId: string; run: (batch: BatchState) => Promise<unknown> } | null {
   if (!keys || !next) return null;
   const kind = itemKind(keys);
   if (kind !== 'case' && kind !== 'email') return null;
@@ -62,7 +69,7 @@ function effectOf(r: DynamoDBRecord, { keys, next }: Parsed): { caseId: string; 
   }
   if (r.eventName !== 'INSERT') return null;
   const email = fromEmailItem(next);
-  return { caseId, run: (batch) => effects.deliverEmail(email, (batch.get(caseId) ?? []).filter((o) => o.key !== email.key)) };
+  return { caseId, run: (batch) => effects.deliverEmail(email, (batch.owed.get(caseId) ?? []).filter((o) => o.key !== email.key), batch.contexts.get(email.key)) };
 }
 
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
@@ -78,12 +85,14 @@ export const handler = async (event: DynamoDBStreamEvent, context?: Context) => 
       owed.set(email.caseId, [...(owed.get(email.caseId) ?? []), email]);
     }
   }
+  // Read after every record of the batch was committed, so as fresh as a read at send time would be.
+  const batch: BatchState = { owed, contexts: await effects.deliveryContexts([...owed.values()].flat()) };
   // One chain per case: its records run in stream order (a failure fails the rest of its chain, which is retried).
   const chains = new Map<string, Promise<unknown>>();
   const recordHandler = async (r: DynamoDBRecord) => {
     const effect = effectOf(r, parsed.get(r) ?? parse(r));
     if (!effect) return;
-    const run = (chains.get(effect.caseId) ?? Promise.resolve()).then(() => effect.run(owed));
+    const run = (chains.get(effect.caseId) ?? Promise.resolve()).then(() => effect.run(batch));
     chains.set(effect.caseId, run);
     await run;
   };

@@ -94,6 +94,9 @@ export class FakeCaseStore implements CaseStore, EmailStore {
     const suppression = this.suppressed.get(email.to.toLowerCase());
     return { ...(c ? { case: c } : {}), ...(event ? { event } : {}), ...(suppression ? { suppression } : {}) };
   }
+  async deliveryContexts(emails: readonly EmailRecord[]) {
+    return new Map(await Promise.all(emails.map(async (e) => [e.key, await this.deliveryContext(e)] as const)));
+  }
 }
 
 export class FakeTimer implements Timer {
