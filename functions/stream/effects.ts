@@ -48,7 +48,6 @@ function parse(r: DynamoDBRecord): Parsed {
   return { keys, next: kind === 'case' || kind === 'email' ? image(r.dynamodb?.NewImage) : undefined };
 }
 
-/** What a record asks for, or null when it owes nothing (event items, bookkeeping, removals). */
 interface BatchState {
   /** The emails each case is owed in this batch. */
   owed: Map<string, EmailRecord[]>;
@@ -56,6 +55,7 @@ interface BatchState {
   contexts: Map<string, DeliveryContext>;
 }
 
+/** What a record asks for, or null when it owes nothing (event items, bookkeeping, removals). */
 function effectOf(r: DynamoDBRecord, { keys, next }: Parsed): { caseId: string; run: (batch: BatchState) => Promise<unknown> } | null {
   if (!keys || !next) return null;
   const kind = itemKind(keys);

@@ -11,6 +11,7 @@ import { sfn } from '../commons/clients/sfn.ts';
 import { getPolicy, stateMachineArn } from '../commons/config.ts';
 import { logger } from '../commons/observability.ts';
 import { systemActor } from '../domain/change.ts';
+import { warningDigestMs } from '../domain/policy.ts';
 import { nextWakeUp } from '../domain/sla.ts';
 
 export interface ReconcileReport {
@@ -29,11 +30,12 @@ export const handler = async (): Promise<ReconcileReport> => {
   const olderThan = new Date(Date.now() - GRACE_MS).toISOString();
   // Held warnings are the reconciler's own work, not the stream's: every one is seen however young, or a digest whose
   // span has closed would go out without the warnings that joined it in the last GRACE_MS.
-  const isWarning = (emailKey: string | undefined) => emailKey?.split('/')[2] === 'breach-warning';
+  const digests = warningDigestMs(getPolicy()) !== null;
+  const isHeldWarning = (emailKey: string | undefined) => digests && emailKey?.split('/')[2] === 'breach-warning';
   // Pre-breach warnings held for a digest are gathered across cases and sent together after the loop.
   const warnings: EmailRecord[] = [];
   for (const item of await caseRepository.needingAttention(200, new Date().toISOString())) {
-    if (item.since >= olderThan && !isWarning(item.emailKey)) continue;
+    if (item.since >= olderThan && !isHeldWarning(item.emailKey)) continue;
     report.checked++;
     try {
       if (item.kind === 'case') {
