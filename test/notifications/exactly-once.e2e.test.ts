@@ -19,13 +19,20 @@ const managers = (dept: string) => ({
   L3: [`${dept}-l3@example.com`],
 });
 
+const slowAfterL0 = { L0: 'PT3S', L1: 'PT60S', L2: 'PT60S', L3: 'PT60S' };
 const dataDir = mkdtempSync(join(tmpdir(), 'escalator-exactly-once-'));
 const policyPath = policyFile({
   budgets: uniformBudgets(3),
   closeBy: 'PT60S',
   followUpAfter: 'PT2S',
   warnAt: 0.5,
-  departments: { support: { managers: managers('support') }, billing: { managers: managers('billing') }, engineering: { managers: managers('engineering') } },
+  departments: {
+    support: { managers: managers('support') },
+    billing: { managers: managers('billing') },
+    // (b)'s department: its L0 runs out as everywhere, but its L1 lasts long enough that no wake-up falls due while
+    // the two replays race, however slow the machine
+    engineering: { managers: managers('engineering'), budgets: { P1: slowAfterL0, P2: slowAfterL0, P3: slowAfterL0, P4: slowAfterL0 } },
+  },
 });
 
 let stack: LocalStack;
@@ -65,9 +72,9 @@ async function app() {
  * A case written as a request would (created `agoMs` ago) whose timer never started: its timer is written as confirmed,
  * so the stream consumer leaves it alone. `withEmails: false` leaves its owed emails out, for the test to write.
  */
-async function orphanCase(customer: string, agoMs: number, withEmails = true): Promise<CaseRecord> {
+async function orphanCase(customer: string, agoMs: number, withEmails = true, body: Record<string, unknown> = {}): Promise<CaseRecord> {
   const { caseRepository, newCase, CreateCaseInput } = await app();
-  const input = CreateCaseInput.parse(newCaseBody({ customer: { id: customer, email: customer } }));
+  const input = CreateCaseInput.parse(newCaseBody({ customer: { id: customer, email: customer }, ...body }));
   const c = newCase(ulid(), input, { now: new Date(Date.now() - agoMs), actor: { kind: 'client', id: 'test' }, policy: stack.policy, newId: ulid });
   const unstarted = { ...c, timer: { version: 1, pending: false } };
   await caseRepository.commit({ case: unstarted, expectedVersion: null, events: c.newEvents, emails: withEmails ? c.owedEmails : [] });
@@ -110,10 +117,10 @@ describe('replaying a notification step', () => {
 
   it('(b) running the evaluate step twice with the same input adds no event and sends no email twice', async () => {
     // Prepare: a case whose L0 warning (1.5 s) and escalation (3 s) are due, its timer never run: the warning is
-    // out of date by then (the L0 budget ran out too), so only the escalation is applied
+    // out of date by then (the L0 budget ran out too), so only the escalation is applied; its L1 lasts a minute
     const { evaluate } = await app();
     const customer = 'evaluate.e2e@example.org';
-    const c = await orphanCase(customer, 3_500);
+    const c = await orphanCase(customer, 3_500, true, { category: 'bug' });
     const input = { caseId: c.id, timerVersion: 1 };
 
     // Act: two concurrent runs, then a third
@@ -131,7 +138,7 @@ describe('replaying a notification step', () => {
     const d = await expectExactlyOwed(api, c.id, stack.policy, customer, events);
     expect(d.sent.map((r) => `${r.template} ${r.to}`).sort()).toEqual([
       `acknowledgement ${customer}`,
-      'escalation-alert support-l1@example.com',
+      'escalation-alert engineering-l1@example.com',
       `status-update ${customer}`,
     ]);
   });
