@@ -5,7 +5,7 @@
 import { incrementBase32, ulid } from 'ulid';
 import type { ChangeContext } from '../domain/change.ts';
 import { IdempotencyKeyReuseError, NotFoundError, VersionConflictError } from '../domain/errors.ts';
-import type { Actor, CaseRecord } from '../domain/model.ts';
+import type { Actor, CaseRecord, LinkedCase } from '../domain/model.ts';
 import { newCase, retimeIfNeeded, type CreateCaseInput } from '../domain/operations.ts';
 import type { Policy } from '../domain/policy.ts';
 import type { z } from 'zod';
@@ -119,6 +119,7 @@ export function caseUseCases(ports: CasePorts) {
     input: z.output<typeof CreateCaseInput>,
     actor: Actor,
     idem?: Idempotency,
+    linkedFrom?: LinkedCase,
   ): Promise<{ case?: CaseRecord; response?: StoredResponse }> {
     if (idem) {
       const record = await store.getIdempotency(idem.clientId, idem.key);
@@ -127,7 +128,7 @@ export function caseUseCases(ports: CasePorts) {
     const ctx = context(actor, undefined, idem ? `${idem.clientId}/${idem.key}` : undefined);
     // The short reference is claimed in the create's transaction; a taken one moves to the next one derived from the id.
     for (let attempt = 0; ; attempt++) {
-      const c = newCase(id, input, ctx, attempt);
+      const c = newCase(id, input, ctx, attempt, linkedFrom);
       const idempotency = idem ? recordFor(idem, c) : undefined;
       try {
         await store.commit({ case: c, expectedVersion: null, events: c.newEvents, emails: c.owedEmails, ...(idempotency ? { idempotency } : {}) });
