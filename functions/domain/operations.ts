@@ -105,8 +105,15 @@ export function referenceOf(c: Pick<CaseRecord, 'id' | 'reference'>): string {
   return c.reference ?? caseReference(c.id);
 }
 
-/** `linkedFrom`: the earlier case the customer wrote back to (a reply to a closed case opens a new one). */
-export function newCase(id: string, raw: z.output<typeof CreateCaseInput>, ctx: ChangeContext, referenceAttempt = 0, linkedFrom?: LinkedCase): CaseRecord {
+/** Where a case came from when not from the API: a customer's email reply to an earlier case. */
+export interface CaseOrigin {
+  linkedFrom: LinkedCase;
+  /** Recorded on the `created` event (e.g. the message and its attachments). */
+  data?: Record<string, unknown>;
+}
+
+export function newCase(id: string, raw: z.output<typeof CreateCaseInput>, ctx: ChangeContext, referenceAttempt = 0, origin?: CaseOrigin): CaseRecord {
+  const linkedFrom = origin?.linkedFrom;
   const at = ctx.now.toISOString();
   const route = routeCase(raw, ctx.policy);
   const reference = caseReference(id, referenceAttempt);
@@ -139,7 +146,7 @@ export function newCase(id: string, raw: z.output<typeof CreateCaseInput>, ctx: 
     {
       type: 'created',
       summary: `Opened at ${route.level} in ${route.department}${route.reasons.length ? ` (${route.reasons.join('; ')})` : ''}.${link}`,
-      data: { reference, level: route.level, department: route.department, priority: raw.priority, ...(linkedFrom ? { linkedFrom } : {}) },
+      data: { reference, level: route.level, department: route.department, priority: raw.priority, ...(linkedFrom ? { linkedFrom } : {}), ...origin?.data },
     },
   ]);
 }
