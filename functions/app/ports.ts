@@ -115,6 +115,10 @@ export interface OutgoingEmail {
   text: string;
   html: string;
   tags: Record<string, string>;
+  /** Where a reply goes: the case's signed reply address for customer emails (else the policy's reply-to). */
+  replyTo?: string;
+  /** Threading: Message-ID (SES replaces it on AWS), In-Reply-To and References, so mail clients keep a case together. */
+  headers?: Record<string, string>;
 }
 
 /** SES did not take it; trying again later is safe. */

@@ -33,6 +33,9 @@ export interface CustomerReply {
   receivedAt: string;
 }
 
+/** The largest attachment kept by default: SES receives messages up to 40 MB, but one file that big is not a reply. */
+export const DEFAULT_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
+
 /** The longest reply kept on the timeline (a comment's limit); the raw message stays in the mail store. */
 export const MAX_REPLY_CHARS = 10_000;
 

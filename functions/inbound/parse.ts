@@ -6,10 +6,9 @@ import { createHash } from 'node:crypto';
 import EmailReplyParser from 'email-reply-parser';
 import { convert } from 'html-to-text';
 import { simpleParser, type AddressObject } from 'mailparser';
-import { MAX_REPLY_CHARS } from '../domain/inbound.ts';
+import { DEFAULT_MAX_ATTACHMENT_BYTES, MAX_REPLY_CHARS } from '../domain/inbound.ts';
 
-/** The largest attachment kept by default; SES receives messages up to 40 MB, but one file this big is not a reply. */
-export const DEFAULT_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
+export { DEFAULT_MAX_ATTACHMENT_BYTES };
 
 export interface ParsedAttachment {
   name: string;
