@@ -3,6 +3,7 @@
 import { z, type ZodType } from 'zod';
 import { Level, Priority, Status } from './domain/model.ts';
 import { PolicySchema, type Policy } from './domain/policy.ts';
+import { REFUSAL_REASONS } from './domain/inbound.ts';
 import {
   CASE_REFERENCE_PATTERN,
   CommentInput,
@@ -84,7 +85,7 @@ export const QuarantinedMailView = z.object({
   recipients: z.array(z.string()),
   subject: z.string(),
   reason: z
-    .enum(['verdict', 'auto-reply', 'unknown-address', 'unknown-case', 'not-the-customer', 'unreadable'])
+    .enum(REFUSAL_REASONS)
     .describe('verdict: SES\'s SPF, DKIM, DMARC, spam or virus check failed; auto-reply: an out-of-office, bounce or bulk message; unknown-address: not a valid signed reply address; unknown-case: the reference names no case; not-the-customer: the sender is not the case\'s customer'),
   detail: z.string(),
   rawKey: z.string().describe('where the raw message is kept (the inbound bucket on AWS, the data folder locally)'),

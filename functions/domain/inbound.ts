@@ -40,7 +40,8 @@ export const DEFAULT_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
 export const MAX_REPLY_CHARS = 10_000;
 
 /** Why an inbound message was kept aside instead of landing on a case. */
-export type RefusalReason = 'verdict' | 'auto-reply' | 'unknown-address' | 'unknown-case' | 'not-the-customer' | 'unreadable';
+export const REFUSAL_REASONS = ['verdict', 'auto-reply', 'unknown-address', 'unknown-case', 'not-the-customer'] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 /**
  * What a reply does, by the case's state:
