@@ -38,7 +38,8 @@ export function notificationsFor(e: TimelineEvent, before: CaseRecord, after: Ca
 
   switch (e.type) {
     case 'created':
-      return customer('acknowledgement');
+      // A case opened by the customer's reply to an earlier one: its people read the reply, as for any other.
+      return e.data?.['linkedFrom'] ? [...customer('acknowledgement'), ...managers('customer-reply')] : customer('acknowledgement');
     case 'escalated':
     case 'transferred':
       return [...customer('status-update'), ...managers('escalation-alert')];

@@ -397,10 +397,15 @@ function customerReply(i: RenderInput): Draft {
     (a) => `${a.name ?? '(unnamed)'} (${a.type ?? 'unknown type'}, ${sizeWords(Number(a.size ?? 0))}${a.inline ? ', inline' : ''})${a.refused ? ` — not kept: ${a.refused}` : ''}`,
   );
   const from = str(e.data?.['from']) ?? c.customer.email;
+  // A reply to a closed case (or one resolved too long ago) opened this case: the reply is its description.
+  const linked = e.type === 'created' ? (e.data?.['linkedFrom'] as { reference?: string; reason?: string } | undefined) : undefined;
+  const lead = linked
+    ? `${c.customer.name ?? from} (${from}) replied by email to case ${linked.reference ?? '(unknown)'}; ${linked.reason ?? 'it was closed'}, so this new case was opened for it at ${INTERNAL_LEVEL[c.level]} in ${c.department}.`
+    : `${c.customer.name ?? from} (${from}) replied by email. The reply is on the case's timeline as a public comment; the case is ${c.status} at ${INTERNAL_LEVEL[c.level]} in ${c.department}.`;
   return internalDraft(i, `Case ${referenceOf(c)}: the customer replied`, [
-    p(`${c.customer.name ?? from} (${from}) replied by email. The reply is on the case's timeline as a public comment; the case is ${c.status} at ${INTERNAL_LEVEL[c.level]} in ${c.department}.`),
+    p(lead),
     heading('Their reply'),
-    quote(e.summary ?? ''),
+    quote((linked ? c.description : e.summary) ?? ''),
     ...(e.data?.['truncated'] ? [p('The reply was longer than a comment may be and was cut; the whole message is kept with the inbound mail.')] : []),
     ...(items.length ? [heading('Attachments'), { kind: 'list' as const, items }] : []),
     ...caseFacts(i),

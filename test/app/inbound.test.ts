@@ -116,6 +116,11 @@ describe('a reply from the case\'s customer', () => {
     const fresh = (await store.get(newId))!;
     expect(fresh).toMatchObject({ status: 'OPEN', description: 'The second one broke too.', subject: theCase.subject, linkedFrom: { caseId: CASE_ID, reference: theCase.reference } });
     expect(fresh.customer.email).toBe(theCase.customer.email);
+    // The customer is acknowledged under the new reference; the people handling it read the reply.
+    expect([...store.emails.values()].filter((m) => m.caseId === newId).map((m) => [m.template, m.to.toLowerCase()])).toEqual([
+      ['acknowledgement', 'ana@example.org'],
+      ['customer-reply', 'support-leads@example.com'],
+    ]);
     expect((await store.get(CASE_ID))!.status).toBe('RESOLVED'); // the old case is not reopened
     expect(eventsOf(CASE_ID).at(-1)).toMatchObject({ type: 'linked-case.opened', data: { caseId: newId } });
   });

@@ -97,9 +97,14 @@ describe('replies by email', () => {
 
   it('a reply to a PAUSED case resumes it (the SLA clock restarts)', async () => {
     const c = await caseWithReplyAddress();
-    expect((await api.post(`/cases/${c.id}/pause`, { reason: 'Waiting for the order number' })).status).toBe(200);
+    const paused = (await api.post(`/cases/${c.id}/pause`, { reason: 'Waiting for the order number' })).body as { sla: { levelDueAt: string; pausedAt?: string } };
+    expect(paused.sla.pausedAt).toEqual(expect.any(String));
     await smtp(reply({ from: c.email, to: c.replyTo, text: `The order number is 88-1234.${QUOTED}` }), c.email, c.replyTo);
-    expect((await caseOf(c.id)).status).toBe('OPEN');
+    const resumed = (await api.get(`/cases/${c.id}`)).body as { status: string; sla: { levelDueAt: string; pausedAt?: string } };
+    expect(resumed.status).toBe('OPEN');
+    // The clock runs again with the time that was left: the level's deadline moved later by the pause.
+    expect(resumed.sla.pausedAt).toBeUndefined();
+    expect(Date.parse(resumed.sla.levelDueAt)).toBeGreaterThan(Date.parse(paused.sla.levelDueAt));
     const events = await timeline(api, c.id);
     expect(events.filter((e) => !e.type.startsWith('email.')).slice(-2).map((e) => [e.type, e.actor.kind])).toEqual([
       ['resumed', 'customer'],
@@ -131,6 +136,10 @@ describe('replies by email', () => {
     // The new case is a case like any other: the customer is acknowledged, under its own reference.
     const newRef = (linked as unknown as { reference: string }).reference;
     await eventually(async () => (await api.emails()).some((m) => m.destination.to.includes(c.email) && m.subject.includes(newRef)));
+    // …and the people handling it read the reply.
+    const alert = await eventually(async () => (await api.emails()).find((m) => m.subject.includes(`Case ${newRef}: the customer replied`)));
+    expect(alert.body.text).toContain('The refund never arrived.');
+    expect(alert.body.text).toContain(c.reference);
   });
 });
 
