@@ -173,7 +173,7 @@ export async function startBenchStack(policyPath?: string) {
     const stack = await startLocalStack({
       templatePath: tpl,
       ...(policyPath ? { policyPath } : {}),
-      ports: { api: 0, dynamodb: 0, stepfunctions: 0, ses: 0 },
+      ports: { api: 0, dynamodb: 0, stepfunctions: 0, ses: 0, smtp: 0 },
       dynamodb: { endpoint: ddbLocal.endpoint },
       reconcileEveryMs: 0,
       throttle: false,

@@ -7,7 +7,7 @@ import { ensureConsoleBuilt } from '../console/build.ts';
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 
 const usage = `usage: npm start [-- --in-memory] [--data-dir DIR] [--policy FILE]
-  env: PORT (API, ${DEFAULT_PORTS.api}), DYNAMODB_PORT (${DEFAULT_PORTS.dynamodb}), SFN_PORT (${DEFAULT_PORTS.stepfunctions}), SES_PORT (${DEFAULT_PORTS.ses}),
+  env: PORT (API, ${DEFAULT_PORTS.api}), DYNAMODB_PORT (${DEFAULT_PORTS.dynamodb}), SFN_PORT (${DEFAULT_PORTS.stepfunctions}), SES_PORT (${DEFAULT_PORTS.ses}), SMTP_PORT (${DEFAULT_PORTS.smtp}),
        ESCALATOR_POLICY, ESCALATOR_DATA_DIR (.escalator), ESCALATOR_LOCAL_CLIENTS, ESCALATOR_LOCAL_USERS, ESCALATOR_RECONCILE_MS, LOG_LEVEL`;
 
 function port(name: string, fallback: number): number {
@@ -49,6 +49,7 @@ async function main() {
       dynamodb: port('DYNAMODB_PORT', DEFAULT_PORTS.dynamodb),
       stepfunctions: port('SFN_PORT', DEFAULT_PORTS.stepfunctions),
       ses: port('SES_PORT', DEFAULT_PORTS.ses),
+      smtp: port('SMTP_PORT', DEFAULT_PORTS.smtp),
     },
     templatePath: process.env['ESCALATOR_TEMPLATE'],
     clientsPath: process.env['ESCALATOR_LOCAL_CLIENTS'],
@@ -62,6 +63,7 @@ async function main() {
   DynamoDB        ${urls.dynamodb}   (table escalator-cases)
   Step Functions  ${urls.stepfunctions}   (state machine ${stack.stateMachineArn})
   SES             ${urls.ses}   (every email sent: open it in a browser; JSON at ${urls.ses}/store)
+  SMTP (replies)  ${urls.smtp}   (customers' replies to reply+…@${stack.inboundDomain}; kept in ${stack.mailDir})
   Ops console     ${urls.api}/console/   (sign in as ops / ops-local-password; local only)
   Local client    escalator-local / escalator-local-secret (all scopes; local only)
 Press Ctrl-C to stop.`);

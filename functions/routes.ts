@@ -3,6 +3,7 @@
 import { z, type ZodType } from 'zod';
 import { Level, Priority, Status } from './domain/model.ts';
 import { PolicySchema, type Policy } from './domain/policy.ts';
+import { REFUSAL_REASONS } from './domain/inbound.ts';
 import {
   CASE_REFERENCE_PATTERN,
   CommentInput,
@@ -68,6 +69,27 @@ export const SimulateInput = z.strictObject({
 export const TimelineQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(200).describe('entries per page (events and their emails)'),
   cursor: z.string().max(2048).optional().describe('nextCursor of the previous page'),
+});
+
+export const QuarantineQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  cursor: z.string().max(2048).optional().describe('nextCursor of the previous page'),
+});
+
+/** An inbound message that did not land on a case, and why. */
+export const QuarantinedMailView = z.object({
+  id: z.string().describe('SHA-256 of the Message-ID: one entry per message, however often it was delivered'),
+  messageId: z.string(),
+  receivedAt: z.string(),
+  from: z.string().optional(),
+  recipients: z.array(z.string()),
+  subject: z.string(),
+  reason: z
+    .enum(REFUSAL_REASONS)
+    .describe('verdict: SES\'s SPF, DKIM, DMARC, spam or virus check failed; auto-reply: an out-of-office, bounce or bulk message; unknown-address: not a valid signed reply address; unknown-case: the reference names no case; not-the-customer: the sender is not the case\'s customer'),
+  detail: z.string(),
+  rawKey: z.string().describe('where the raw message is kept (the inbound bucket on AWS, the data folder locally)'),
+  caseId: z.string().optional().describe('the case the reply address named, when it named one'),
 });
 
 export const FeedbackQuery = z.strictObject({ rating: z.coerce.number().int().min(1).max(5).describe('the answer, 1 (very dissatisfied) to 5 (very satisfied)') });
@@ -366,6 +388,19 @@ export const ROUTES: readonly RouteSpec[] = [
         asOf: z.string(),
       }),
     },
+  },
+  {
+    operationId: 'listQuarantinedMail',
+    needs: READ,
+    tag: 'insight',
+    method: 'GET',
+    path: '/inbound/quarantine',
+    scope: SCOPES.manage,
+    handler: { file: 'functions/http/quarantine.ts', export: 'listQuarantinedMail' },
+    summary: 'Inbound email kept aside instead of landing on a case (strangers, forged addresses, auto-replies, failed SES verdicts), newest first, with why',
+    description: 'Never on a case\'s timeline: a reply lands only from the case\'s customer, to the case\'s signed reply address. Follow nextCursor for older entries.',
+    query: QuarantineQuery,
+    success: { status: 200, description: 'a page of kept-aside messages', schema: z.object({ items: z.array(QuarantinedMailView), nextCursor: z.string().nullable() }) },
   },
   {
     operationId: 'simulatePolicy',

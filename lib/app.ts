@@ -20,7 +20,7 @@ export interface EscalatorAppOptions {
   bundle?: boolean;
   /** Cloud assembly directory (default: the CLI's, else a temporary one). */
   outdir?: string;
-  /** Extra context, as with `-c key=value`: account, region, stackName, alarmEmail, cognitoDomainPrefix, sesSandboxRecipients. */
+  /** Extra context, as with `-c key=value`: account, region, stackName, alarmEmail, cognitoDomainPrefix, sesSandboxRecipients, inboundDomain. */
   context?: Record<string, unknown>;
 }
 
@@ -54,6 +54,7 @@ export function createEscalatorApp(opts: EscalatorAppOptions = {}): { app: App; 
     alarmEmail: ctx('alarmEmail'),
     cognitoDomainPrefix: ctx('cognitoDomainPrefix'),
     sesSandboxRecipients: (ctx('sesSandboxRecipients') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    inboundDomain: ctx('inboundDomain'),
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
   return { app, stack };

@@ -54,6 +54,8 @@ export type { TableAccess, WorkflowAccess };
 export interface EmailSending {
   readonly identityArns: readonly string[];
   readonly configurationSetName: string;
+  /** The domain customers reply to (reply+<reference>.<signature>@…), when the stack receives mail. */
+  readonly inboundDomain?: string;
 }
 
 const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
@@ -173,12 +175,16 @@ export class EscalatorFunction extends NodejsFunction {
     return this;
   }
 
-  /** ses:SendEmail as the policy's sender, only through the configuration set that records bounces. */
+  /**
+   * ses:SendRawEmail (raw: the threading headers) as the policy's sender, only through the configuration set that
+   * records bounces; INBOUND_DOMAIN, so customer emails carry the case's reply address.
+   */
   bindEmail(email: EmailSending): this {
     this.addEnvironment('SES_CONFIGURATION_SET', email.configurationSetName);
+    if (email.inboundDomain) this.addEnvironment('INBOUND_DOMAIN', email.inboundDomain);
     const stack = Stack.of(this);
     const configurationSetArn = stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: email.configurationSetName });
-    this.addToRolePolicy(new iam.PolicyStatement({ actions: ['ses:SendEmail'], resources: [...email.identityArns, configurationSetArn] }));
+    this.addToRolePolicy(new iam.PolicyStatement({ actions: ['ses:SendRawEmail'], resources: [...email.identityArns, configurationSetArn] }));
     return this;
   }
 

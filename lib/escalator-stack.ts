@@ -8,6 +8,7 @@ import { CasesTable } from './cases-table.ts';
 import { ConsoleHosting } from './console-hosting.ts';
 import { EscalationWorkflow } from './escalation-workflow.ts';
 import { EscalatorApi } from './http-api.ts';
+import { InboundEmail } from './inbound.ts';
 import { Notifications } from './notifications.ts';
 import { Ops } from './ops.ts';
 import { Reconciler } from './reconciler.ts';
@@ -21,6 +22,13 @@ export interface EscalatorStackProps extends StackProps {
   readonly alarmEmail?: string | undefined;
   readonly cognitoDomainPrefix?: string | undefined;
   readonly sesSandboxRecipients?: readonly string[];
+  /** The domain customers reply to; default `reply.<the policy's sender domain>` (inboundDomainFor). */
+  readonly inboundDomain?: string | undefined;
+}
+
+/** A subdomain of the sender's own: its MX record can point at SES without touching the domain's other mail. */
+export function inboundDomainFor(policy: Policy, override?: string): string {
+  return (override ?? `reply.${policy.notifications.from.split('@')[1]}`).toLowerCase();
 }
 
 export class EscalatorStack extends Stack {
@@ -35,10 +43,12 @@ export class EscalatorStack extends Stack {
   readonly reconciler: Reconciler;
   readonly effects: StreamEffects;
   readonly console: ConsoleHosting;
+  readonly inbound: InboundEmail;
 
   constructor(scope: Construct, id: string, props: EscalatorStackProps) {
     super(scope, id, props);
     const { policy, policyDocument } = props;
+    const inboundDomain = inboundDomainFor(policy, props.inboundDomain);
 
     this.cases = new CasesTable(this, 'Cases');
     this.auth = new Auth(this, 'Auth', { domainPrefix: props.cognitoDomainPrefix, policyDocument });
@@ -50,6 +60,7 @@ export class EscalatorStack extends Stack {
       cases: this.cases,
       ops: this.ops,
       sandboxRecipients: props.sesSandboxRecipients ?? [],
+      inboundDomain,
     });
     const shared = {
       policyDocument,
@@ -63,6 +74,7 @@ export class EscalatorStack extends Stack {
     this.reconciler = new Reconciler(this, 'Reconciler', { ...shared, stateMachine: this.workflow.stateMachine });
     this.effects = new StreamEffects(this, 'StreamEffects', { ...shared, stateMachine: this.workflow.stateMachine });
     this.console = new ConsoleHosting(this, 'Console', { api: this.api, auth: this.auth });
+    this.inbound = new InboundEmail(this, 'Inbound', { policyDocument, domain: inboundDomain, cases: this.cases, linkSigningKey: this.notifications.linkSigningKey, ops: this.ops });
 
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
     output('ApiUrl', this.api.url, 'Base URL of the API (set the policy\'s notifications.publicBaseUrl to it)');
@@ -76,6 +88,9 @@ export class EscalatorStack extends Stack {
     output('StateMachineArn', this.workflow.stateMachine.stateMachineArn, 'Escalation workflow');
     output('ConfigurationSetName', this.notifications.configurationSet.configurationSetName, 'SES configuration set (bounces and complaints)');
     output('SenderIdentity', policy.notifications.from, 'SES identity to verify (or take the account out of the sandbox)');
+    output('InboundDomain', inboundDomain, 'Customers reply to reply+<case>.<signature>@ this domain: point its MX record at SES receiving (README "Receiving replies")');
+    output('ReceiptRuleSetName', this.inbound.ruleSet.receiptRuleSetName, 'Make it active: aws ses set-active-receipt-rule-set --rule-set-name <this>');
+    output('InboundBucketName', this.inbound.bucket.bucketName, 'Raw inbound messages (raw/) and the attachments kept from replies (attachments/)');
     output('AlarmTopicArn', this.ops.alarmTopic.topicArn, 'Subscribe operations to this topic');
     output('DeadLetterQueueUrl', this.ops.deadLetterQueue.queueUrl, 'Failed asynchronous events (reconciler runs, bounce notifications) and stream records the effects consumer gave up on');
   }

@@ -22,6 +22,8 @@ export interface NotificationsProps {
    * authorizes ses:SendEmail against the recipient identity too).
    */
   readonly sandboxRecipients?: readonly string[];
+  /** The domain customers reply to: senders put the case's reply address on customer emails. */
+  readonly inboundDomain?: string;
 }
 
 export class Notifications extends Construct {
@@ -55,6 +57,7 @@ export class Notifications extends Construct {
     this.sending = {
       identityArns: [this.identity.emailIdentityArn, ...recipientIdentities.map((r) => r.emailIdentityArn)],
       configurationSetName: this.configurationSet.configurationSetName,
+      ...(props.inboundDomain ? { inboundDomain: props.inboundDomain } : {}),
     };
 
     this.feedbackTopic = new Topic(this, 'EmailFeedbackTopic', {

@@ -3,7 +3,8 @@
 // synthesized template), SES (aws-ses-v2-local), the API gateway and the reconciler — with the same handler code as on
 // AWS, which sees only the SDK's standard endpoint variables.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,13 +13,14 @@ import { loadPolicy, PolicyFileError } from '../lib/policy-file.ts';
 import { createLocalAuth, loadLocalClients, loadLocalUsers, type LocalAuth } from './auth.ts';
 import { startGateway, type Gateway } from './gateway.ts';
 import { startLocalSes } from './ses.ts';
+import { startLocalSmtp } from './smtp.ts';
 import { LOCAL_REGION, localDefinition, readTemplate, type CfnTemplate, type HandlerRef } from './template.ts';
 import { startLocalStepFunctions, type LocalStepFunctions } from './stepfunctions/index.ts';
 import { JavaMissingError, startDynamoDbLocal } from './dynamodb.ts';
 import { startStreamPoller, type StreamPoller } from './stream-poller.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..');
-export const DEFAULT_PORTS = { api: 3000, dynamodb: 8000, stepfunctions: 8083, ses: 8005 } as const;
+export const DEFAULT_PORTS = { api: 3000, dynamodb: 8000, stepfunctions: 8083, ses: 8005, smtp: 2525 } as const;
 export const TABLE_NAME = 'escalator-cases';
 
 export interface LocalStackOptions {
@@ -44,12 +46,16 @@ export interface LocalStackOptions {
 }
 
 export interface LocalStack {
-  urls: { api: string; dynamodb: string; stepfunctions: string; ses: string };
+  urls: { api: string; dynamodb: string; stepfunctions: string; ses: string; smtp: string };
   ports: Record<keyof typeof DEFAULT_PORTS, number>;
   policy: Policy;
   stateMachineArn: string;
   auth: LocalAuth;
   tableName: string;
+  /** Customers reply to reply+<reference>.<signature>@ this domain (the receipt rule's, from the template). */
+  inboundDomain: string;
+  /** Where inbound mail is kept (raw/ and attachments/): under the data folder, or a temporary folder in memory. */
+  mailDir: string;
   /** Run the reconciler now (tests use it instead of waiting for the interval). */
   reconcile(): Promise<unknown>;
   /** Resolves once the stream consumer has been handed every change written before the call. */
@@ -204,7 +210,13 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       dynamodb: dynamodbEndpoint,
       stepfunctions: `http://127.0.0.1:${ports.stepfunctions}`,
       ses: `http://127.0.0.1:${ports.ses}`,
+      smtp: `smtp://127.0.0.1:${ports.smtp}`,
     };
+    if (!def.inbound) throw new Error('the template has no SES receipt rule for inbound mail');
+    const inbound = def.inbound;
+    // Where SES's S3 action and the attachments' bucket would be: the data folder, or a folder that dies with the stack.
+    const mailDir = dataDir ? join(dataDir, 'inbound') : mkdtempSync(join(tmpdir(), 'escalator-mail-'));
+    if (!dataDir) stops.push(async () => rmSync(mailDir, { recursive: true, force: true }));
     const localPolicy: Policy = { ...policy, notifications: { ...policy.notifications, publicBaseUrl: urls.api, consoleUrl: `${urls.api}/console` } };
 
     // The handlers' environment: what a Lambda would get, with the SDK pointed at the stand-ins.
@@ -217,6 +229,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       TABLE_NAME: tableName,
       STATE_MACHINE_ARN: def.stateMachine.arn,
+      INBOUND_DOMAIN: inbound.domain,
+      INBOUND_MAIL_DIR: mailDir,
       ESCALATOR_POLICY_JSON: JSON.stringify(localPolicy),
       LINK_SIGNING_KEY: linkSigningKey(dataDir),
       POWERTOOLS_LOG_LEVEL: process.env['LOG_LEVEL'] ?? process.env['POWERTOOLS_LOG_LEVEL'] ?? 'WARN',
@@ -267,8 +281,23 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       stops.push(() => poller.stop());
     }
     // Load the stream consumer and the timer task now, as a warm Lambda would have them, not on the first record.
-    await Promise.all([...def.streamConsumers.map((c) => loadHandler(c.handler)), ...[...def.lambdas.values()].map(loadHandler)]);
+    await Promise.all([...def.streamConsumers.map((c) => loadHandler(c.handler)), ...[...def.lambdas.values()].map(loadHandler), loadHandler(inbound.handler)]);
     markReady();
+
+    // SES receiving: an SMTP server handing each message to the receipt rule's function, as SES would.
+    const smtp = await startLocalSmtp({
+      port: ports.smtp,
+      domain: inbound.domain,
+      mailDir,
+      functionArn: inbound.functionArn,
+      handler: async (event) => (await loadHandler(inbound.handler))(event, lambdaContext(inbound.handler.export)),
+      log,
+    }).catch((e: NodeJS.ErrnoException) => {
+      throw e.code === 'EADDRINUSE' ? new StartupError(`port ${ports.smtp} (SMTP) is already in use; stop what holds it or set SMTP_PORT`) : e;
+    });
+    ports.smtp = smtp.port;
+    urls.smtp = `smtp://127.0.0.1:${smtp.port}`;
+    stops.push(() => smtp.stop());
 
     // The reconciler, on an interval as the EventBridge schedule is on AWS.
     const reconcilerRef = def.handlers.find((h) => h.file.endsWith('workflow/reconciler.ts'));
@@ -294,7 +323,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const drained = async () => {
       await Promise.all(pollers.map((p) => p.drained()));
     };
-    return { urls, ports, policy: localPolicy, stateMachineArn: def.stateMachine.arn, tableName, auth, reconcile, drained, stop: stopAll };
+    return { urls, ports, policy: localPolicy, stateMachineArn: def.stateMachine.arn, tableName, inboundDomain: inbound.domain, mailDir, auth, reconcile, drained, stop: stopAll };
   } catch (e) {
     await stopAll();
     throw e;

@@ -32,6 +32,8 @@ export interface LocalDefinition {
   table: Record<string, unknown>;
   /** The consumers of the table's stream (event source mappings), each with the module that handles it. */
   streamConsumers: { handler: HandlerRef; mapping: StreamMapping }[];
+  /** SES receiving: the receipt rule's domain and the function its Lambda action invokes. */
+  inbound?: { domain: string; handler: HandlerRef; functionArn: string };
 }
 
 export function readTemplate(path: string): CfnTemplate {
@@ -124,7 +126,18 @@ export function localDefinition(t: CfnTemplate, stateMachineName = 'EscalationWo
       },
     });
   }
+  let inbound: LocalDefinition['inbound'];
+  for (const [, r] of entries) {
+    if (r.Type !== 'AWS::SES::ReceiptRule') continue;
+    const rule = (r.Properties?.['Rule'] ?? {}) as { Recipients?: string[]; Actions?: { LambdaAction?: { FunctionArn?: { 'Fn::GetAtt'?: [string, string] } } }[] };
+    const fnId = rule.Actions?.find((a) => a.LambdaAction)?.LambdaAction?.FunctionArn?.['Fn::GetAtt']?.[0];
+    const handler = fnId ? (t.Resources[fnId]?.Metadata?.['escalator:handler'] as HandlerRef | undefined) : undefined;
+    const domain = rule.Recipients?.[0];
+    if (!handler || !domain || !fnId) throw new Error('the receipt rule names no recipient domain or no function with an escalator:handler');
+    inbound = { domain, handler, functionArn: lambdaArn(fnId) };
+  }
   return {
+    inbound,
     stateMachine: {
       name: stateMachineName,
       arn: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${stateMachineName}`,

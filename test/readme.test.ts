@@ -32,7 +32,8 @@ function walkThrough(): string {
     .slice(1)
     .join('\n')
     .replaceAll('http://127.0.0.1:3000', stack.urls.api)
-    .replaceAll('http://127.0.0.1:8005', stack.urls.ses);
+    .replaceAll('http://127.0.0.1:8005', stack.urls.ses)
+    .replaceAll('smtp://127.0.0.1:2525', stack.urls.smtp);
 }
 
 /** Run it in a shell (asynchronously: the stack answering it lives in this process). */
@@ -57,6 +58,7 @@ describe('README walk-through', () => {
       expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
       expect(r.stdout).toContain('"department":"support"'); // the If-Match'd transfer
       expect(r.stdout).toContain('"status":"RESOLVED"');
+      expect(r.stdout).toMatch(/"status":"OPEN".*"reopenCount":1/); // the customer's emailed reply reopened it
       expect(r.stdout).toMatch(/"reference":"ESC-[0-9A-HJKMNP-TV-Z]{6}"/);
     }
     const created = (out: string) => JSON.parse(out.split('\n').find((l) => l.startsWith('{"id"'))!).id as string;

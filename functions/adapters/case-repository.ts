@@ -420,8 +420,8 @@ export const caseRepository: CaseStore & EmailStore & AttentionIndex & {
   },
 };
 
-function idempotencyItem(record: IdempotencyRecord): Record<string, unknown> {
-  return { ...keys.idempotency(record.clientId, record.key), record, expiresAt: Math.floor(Date.now() / 1000) + IDEMPOTENCY_KEEP_S };
+export function idempotencyItem(record: IdempotencyRecord): Record<string, unknown> {
+  return { ...keys.idempotency(record.clientId, record.key), record, expiresAt: Math.floor(Date.now() / 1000) + (record.keepSeconds ?? IDEMPOTENCY_KEEP_S) };
 }
 
 async function conditionalUpdate(

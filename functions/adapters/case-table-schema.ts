@@ -8,6 +8,7 @@
 //   IDEM#<clientId>#<key>    IDEM                                      an Idempotency-Key's request hash and response
 //   REF#<reference>          REF                                       the claim of a case's short reference (ESC-…)
 //   SUPPRESS#<address>       SUPPRESS                                  an address that bounced or complained
+//   INBOUND#QUARANTINE       <receivedAt>#<sha256 of Message-ID>       an inbound message kept aside, with why
 //
 // An email sorts right after the event that owes it, so one Query over `EV#` reads a page of the timeline with its
 // emails' outcomes. The case item and a new email carry `attention` until their effect is done (timer confirmed,
@@ -31,7 +32,11 @@ export const keys = {
   idempotency: (clientId: string, key: string) => ({ pk: `IDEM#${clientId}#${key}`, sk: 'IDEM' }),
   reference: (reference: string) => ({ pk: `REF#${reference}`, sk: 'REF' }),
   suppression: (address: string) => ({ pk: `SUPPRESS#${address.trim().toLowerCase()}`, sk: 'SUPPRESS' }),
+  /** One partition, newest last: ops read it a page at a time (refused mail is rare next to cases). */
+  quarantinedMail: (receivedAt: string, id: string) => ({ pk: QUARANTINE_PK, sk: `${receivedAt}#${id}` }),
 };
+
+export const QUARANTINE_PK = 'INBOUND#QUARANTINE';
 
 export type ItemKind = 'case' | 'event' | 'email' | 'suppression' | 'other';
 

@@ -1,11 +1,12 @@
-// Secondary adapter: the Mailer port on SES (v1 SendEmail: one recipient per message, which also keys idempotency per
-// recipient). It tells apart "SES did not take it" (safe to retry), "SES refused it" (never retry) and "no answer after
+// Secondary adapter: the Mailer port on SES (v1 SendRawEmail, the MIME built by nodemailer's composer: one recipient
+// per message, which also keys idempotency per recipient; raw, because SendEmail cannot carry the threading headers). It tells apart "SES did not take it" (safe to retry), "SES refused it" (never retry) and "no answer after
 // the request may have reached SES" (never resend: it could duplicate).
-import { SendEmailCommand } from '@aws-sdk/client-ses';
+import { SendRawEmailCommand } from '@aws-sdk/client-ses';
+import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { ses } from '../commons/clients/ses.ts';
 import { getPolicy } from '../commons/config.ts';
 import type { Policy } from '../domain/policy.ts';
-import { PermanentMailError, TransientMailError, UnknownMailOutcomeError, type Mailer } from '../app/ports.ts';
+import { PermanentMailError, TransientMailError, UnknownMailOutcomeError, type Mailer, type OutgoingEmail } from '../app/ports.ts';
 
 /** The SES configuration set: the policy's, else the one the deployment names (SES_CONFIGURATION_SET). */
 export function configurationSetName(policy: Policy): string | undefined {
@@ -44,6 +45,24 @@ export function classify(err: Error & { $metadata?: { httpStatusCode?: number };
   return 'unknown';
 }
 
+/** The MIME message: text and HTML alternatives in UTF-8, the reply address and the threading headers. */
+export function rawMessage(email: OutgoingEmail, policy: Policy): Promise<Buffer> {
+  const replyTo = email.replyTo ?? policy.notifications.replyTo;
+  const { 'Message-ID': messageId, ...headers } = email.headers ?? {};
+  return new MailComposer({
+    from: policy.notifications.from,
+    to: email.to,
+    ...(replyTo ? { replyTo } : {}),
+    subject: email.subject,
+    text: email.text,
+    html: email.html,
+    ...(messageId ? { messageId } : {}),
+    headers,
+  })
+    .compile()
+    .build();
+}
+
 export const sesMailer: Mailer = {
   async send(email, deadline) {
     const policy = getPolicy();
@@ -54,15 +73,11 @@ export const sesMailer: Mailer = {
     let abortedInFlight = false;
     const timeout = AbortSignal.timeout(Math.max(1_000, deadline - Date.now()));
     timeout.addEventListener('abort', () => (abortedInFlight = inFlight), { once: true });
-    const command = new SendEmailCommand({
+    const command = new SendRawEmailCommand({
       Source: policy.notifications.from,
-      Destination: { ToAddresses: [email.to] },
-      ...(policy.notifications.replyTo ? { ReplyToAddresses: [policy.notifications.replyTo] } : {}),
+      Destinations: [email.to],
       ...(configurationSet ? { ConfigurationSetName: configurationSet } : {}),
-      Message: {
-        Subject: { Data: email.subject, Charset: 'UTF-8' },
-        Body: { Text: { Data: email.text, Charset: 'UTF-8' }, Html: { Data: email.html, Charset: 'UTF-8' } },
-      },
+      RawMessage: { Data: await rawMessage(email, policy) },
       Tags: Object.entries(email.tags).map(([Name, Value]) => ({ Name, Value })),
     });
     // Runs once per attempt, inside the SDK's retry loop.

@@ -6,7 +6,7 @@ import { incrementBase32, ulid } from 'ulid';
 import type { ChangeContext } from '../domain/change.ts';
 import { IdempotencyKeyReuseError, NotFoundError, VersionConflictError } from '../domain/errors.ts';
 import type { Actor, CaseRecord } from '../domain/model.ts';
-import { newCase, retimeIfNeeded, type CreateCaseInput } from '../domain/operations.ts';
+import { newCase, retimeIfNeeded, type CaseOrigin, type CreateCaseInput } from '../domain/operations.ts';
 import type { Policy } from '../domain/policy.ts';
 import type { z } from 'zod';
 import {
@@ -28,6 +28,8 @@ export interface Idempotency {
   /** The request's canonical hash: the same key with another request is refused. */
   hash: string;
   respond: (c: CaseRecord) => StoredResponse;
+  /** How long the key is remembered, when not the store's default. */
+  keepSeconds?: number;
 }
 
 export interface ChangeOptions {
@@ -105,6 +107,7 @@ export function caseUseCases(ports: CasePorts) {
     key: idem.key,
     requestHash: idem.hash,
     response: idem.respond(c),
+    ...(idem.keepSeconds ? { keepSeconds: idem.keepSeconds } : {}),
   });
   /** A concurrent request with the same key won: answer as it did. */
   const replayWinner = async (idem: Idempotency): Promise<StoredResponse> => {
@@ -119,6 +122,7 @@ export function caseUseCases(ports: CasePorts) {
     input: z.output<typeof CreateCaseInput>,
     actor: Actor,
     idem?: Idempotency,
+    origin?: CaseOrigin,
   ): Promise<{ case?: CaseRecord; response?: StoredResponse }> {
     if (idem) {
       const record = await store.getIdempotency(idem.clientId, idem.key);
@@ -127,7 +131,7 @@ export function caseUseCases(ports: CasePorts) {
     const ctx = context(actor, undefined, idem ? `${idem.clientId}/${idem.key}` : undefined);
     // The short reference is claimed in the create's transaction; a taken one moves to the next one derived from the id.
     for (let attempt = 0; ; attempt++) {
-      const c = newCase(id, input, ctx, attempt);
+      const c = newCase(id, input, ctx, attempt, origin);
       const idempotency = idem ? recordFor(idem, c) : undefined;
       try {
         await store.commit({ case: c, expectedVersion: null, events: c.newEvents, emails: c.owedEmails, ...(idempotency ? { idempotency } : {}) });

@@ -14,6 +14,8 @@ export interface IdempotencyRecord {
   key: string;
   requestHash: string;
   response: StoredResponse;
+  /** How long the record is kept (the store's default, a day, when absent). */
+  keepSeconds?: number;
 }
 
 /** One change of a case, written as one transaction: all of it or nothing. */
@@ -124,6 +126,10 @@ export interface OutgoingEmail {
   text: string;
   html: string;
   tags: Record<string, string>;
+  /** Where a reply goes: the case's signed reply address for customer emails (else the policy's reply-to). */
+  replyTo?: string;
+  /** Threading: Message-ID (SES replaces it on AWS), In-Reply-To and References, so mail clients keep a case together. */
+  headers?: Record<string, string>;
 }
 
 /** SES did not take it; trying again later is safe. */
@@ -142,4 +148,41 @@ export class UnknownMailOutcomeError extends Error {
 export interface Mailer {
   /** The SES message id; throws one of the three errors above when not (known to be) sent. */
   send(email: OutgoingEmail, deadline: number): Promise<string | undefined>;
+}
+
+// ---- inbound email ----
+
+/** A message that did not land on a case, kept aside with why (ops list them: GET /inbound/quarantine). */
+export interface QuarantinedMail {
+  /** SHA-256 of the Message-ID: the same message is kept once. */
+  id: string;
+  messageId: string;
+  receivedAt: string;
+  from?: string;
+  recipients: string[];
+  subject: string;
+  reason: string;
+  detail: string;
+  /** Where the raw message is kept (the mail store's key). */
+  rawKey: string;
+  /** The case the address named, when it named one. */
+  caseId?: string;
+}
+
+export interface InboundStore {
+  /** The case holding a short reference (ESC-…), if any. */
+  caseByReference(reference: string): Promise<CaseRecord | undefined>;
+  /**
+   * Keep a refused message aside, with the marker that the Message-ID has been handled, in one write (throws
+   * IdempotencyRecordExistsError when the marker exists: a second delivery).
+   */
+  quarantine(mail: QuarantinedMail, marker: IdempotencyRecord): Promise<void>;
+  quarantined(limit: number, cursor?: string): Promise<{ items: QuarantinedMail[]; nextCursor: string | null }>;
+}
+
+/** Raw messages and attachments: S3 on AWS, the data folder locally. */
+export interface MailStore {
+  raw(key: string): Promise<Buffer>;
+  /** Idempotent: the same key is the same attachment. Returns where it is kept. */
+  putAttachment(key: string, content: Buffer, type: string): Promise<string>;
 }

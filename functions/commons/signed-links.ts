@@ -68,3 +68,37 @@ async function secretKey(): Promise<string | undefined> {
   const { getSecret } = await import('@aws-lambda-powertools/parameters/secrets');
   return (await getSecret(arn, { maxAge: 3600 })) as string | undefined;
 }
+
+// ---- reply addresses ----
+// Every customer email carries `Reply-To: reply+<case reference>.<signature>@<inbound domain>`: the address names the
+// case and cannot be made up for another case (the signature is an HMAC of the reference with the link key). Hex, not
+// base64url: mail systems may change the case of a local part, and hex survives that.
+
+/** The local part's prefix: `reply+…`, so the domain's other addresses stay free for people. */
+const REPLY_PREFIX = 'reply+';
+/** 80 bits of HMAC: far beyond guessing by sending mail, short enough for a 64-character local part. */
+const REPLY_MAC_HEX = 20;
+const REFERENCE = /^ESC-[0-9A-HJKMNP-TV-Z]{6}$/;
+
+function replyMac(reference: string, key: string): string {
+  return createHmac('sha256', key).update(`reply-to:${reference}`).digest('hex').slice(0, REPLY_MAC_HEX);
+}
+
+export function replyAddress(reference: string, domain: string, key: string): string {
+  if (key.length < 32) throw new Error('the link signing key must be at least 32 characters');
+  return `${REPLY_PREFIX}${reference}.${replyMac(reference, key)}@${domain}`;
+}
+
+/** The case reference an address names if it is one of ours, intact, on the inbound domain; otherwise undefined. */
+export function verifyReplyAddress(address: string, domain: string, key: string): string | undefined {
+  const at = address.lastIndexOf('@');
+  if (at < 0 || address.length > 254 || address.slice(at + 1).toLowerCase() !== domain.toLowerCase()) return undefined;
+  const local = address.slice(0, at).toLowerCase();
+  if (!local.startsWith(REPLY_PREFIX)) return undefined;
+  const [ref, mac, ...rest] = local.slice(REPLY_PREFIX.length).split('.');
+  const reference = (ref ?? '').toUpperCase();
+  if (rest.length || !REFERENCE.test(reference) || !mac || mac.length !== REPLY_MAC_HEX) return undefined;
+  const expected = Buffer.from(replyMac(reference, key));
+  const given = Buffer.from(mac);
+  return expected.length === given.length && timingSafeEqual(expected, given) ? reference : undefined;
+}

@@ -89,6 +89,13 @@ export const TimelineEvent = z.object({
 });
 export type TimelineEvent = z.infer<typeof TimelineEvent>;
 
+export const LinkedCase = z.object({
+  caseId: z.string(),
+  reference: z.string(),
+  reason: z.string().describe('why a new case was opened instead of reopening that one'),
+});
+export type LinkedCase = z.infer<typeof LinkedCase>;
+
 /** A notification the change owes: written in the same conditional write as the change, sent afterwards. */
 export interface OutboxEntry {
   /** Deterministic per (case, milestone, recipient): the email's idempotency key. */
@@ -148,6 +155,8 @@ export interface CaseRecord {
    * Cases written before pinning existed have none and follow the current policy.
    */
   slaTerms?: PinnedTerms;
+  /** The case this one was opened from: the customer wrote back to a closed case (or one resolved too long ago). */
+  linkedFrom?: LinkedCase;
   /** Which workflow execution owns the case's timer (`<id>-v<version>`); pending until its start is confirmed. */
   timer: { version: number; pending: boolean };
 }

@@ -14,13 +14,15 @@ export type TemplateName =
   | 'breach-warning'
   | 'breach-alert'
   | 'overdue-alert'
-  | 'approval-request';
+  | 'approval-request'
+  | 'customer-reply';
 
 /**
  * The emails an event owes. Each entry's key is unique per (case, milestone, recipient): the event id is the
  * milestone, so a retried step that re-reads the same event can never owe the same email twice.
  *
  * The rules, in words:
+ * - the customer's email reply reaches the managers of the case's level and department (the people handling it);
  * - the customer hears about every change they should know of (acknowledgement, the case moving up, to another team
  *   or back open, public replies, the resolution, the overdue apology, the survey), and never about internal notes,
  *   compensation bookkeeping, pauses or priority changes;
@@ -36,13 +38,16 @@ export function notificationsFor(e: TimelineEvent, before: CaseRecord, after: Ca
 
   switch (e.type) {
     case 'created':
-      return customer('acknowledgement');
+      // A case opened by the customer's reply to an earlier one: its people read the reply, as for any other.
+      return e.data?.['linkedFrom'] ? [...customer('acknowledgement'), ...managers('customer-reply')] : customer('acknowledgement');
     case 'escalated':
     case 'transferred':
       return [...customer('status-update'), ...managers('escalation-alert')];
     case 'reopened':
       return [...customer('status-update'), ...managers('escalation-alert')];
     case 'commented':
+      // The customer's own email reply is news for the people handling the case, never echoed back to the customer.
+      if (e.actor.kind === 'customer') return managers('customer-reply');
       return e.data?.['visibility'] === 'public' ? customer('public-comment') : [];
     case 'resolved':
       return customer('resolution');

@@ -15,6 +15,7 @@ import {
   type CaseRecord,
   type Compensation,
   type Level as LevelT,
+  type LinkedCase,
   emptyStats,
 } from './model.ts';
 import { isKnownDepartment, pinTerms, type Policy } from './policy.ts';
@@ -104,7 +105,15 @@ export function referenceOf(c: Pick<CaseRecord, 'id' | 'reference'>): string {
   return c.reference ?? caseReference(c.id);
 }
 
-export function newCase(id: string, raw: z.output<typeof CreateCaseInput>, ctx: ChangeContext, referenceAttempt = 0): CaseRecord {
+/** Where a case came from when not from the API: a customer's email reply to an earlier case. */
+export interface CaseOrigin {
+  linkedFrom: LinkedCase;
+  /** Recorded on the `created` event (e.g. the message and its attachments). */
+  data?: Record<string, unknown>;
+}
+
+export function newCase(id: string, raw: z.output<typeof CreateCaseInput>, ctx: ChangeContext, referenceAttempt = 0, origin?: CaseOrigin): CaseRecord {
+  const linkedFrom = origin?.linkedFrom;
   const at = ctx.now.toISOString();
   const route = routeCase(raw, ctx.policy);
   const reference = caseReference(id, referenceAttempt);
@@ -129,13 +138,15 @@ export function newCase(id: string, raw: z.output<typeof CreateCaseInput>, ctx: 
     newEvents: [],
     owedEmails: [],
     stats: emptyStats(),
+    ...(linkedFrom ? { linkedFrom } : {}),
     timer: { version: 1, pending: true },
   };
+  const link = linkedFrom ? ` Opened from the customer's reply to case ${linkedFrom.reference}: ${linkedFrom.reason}.` : '';
   return appendEvents(empty, empty, ctx, [
     {
       type: 'created',
-      summary: `Opened at ${route.level} in ${route.department}${route.reasons.length ? ` (${route.reasons.join('; ')})` : ''}.`,
-      data: { reference, level: route.level, department: route.department, priority: raw.priority },
+      summary: `Opened at ${route.level} in ${route.department}${route.reasons.length ? ` (${route.reasons.join('; ')})` : ''}.${link}`,
+      data: { reference, level: route.level, department: route.department, priority: raw.priority, ...(linkedFrom ? { linkedFrom } : {}), ...origin?.data },
     },
   ]);
 }

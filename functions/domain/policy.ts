@@ -39,6 +39,9 @@ export const PolicySchema = z
       .default('calendar-time')
       .describe('closeBy counts calendar time (the default: 30 days are 30 days) or working time on the case\'s calendar'),
     followUpAfter: IsoDuration.default('P3D').describe('after resolution, wait this long, then send the satisfaction survey'),
+    reopenWithin: IsoDuration.default('P7D').describe(
+      'a customer\'s email reply this long after the resolution still reopens the case; a later one opens a new linked case (a repeat escalation)',
+    ),
     warnAt: z
       .number()
       .gt(0)

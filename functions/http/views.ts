@@ -5,6 +5,7 @@ import {
   Customer,
   Feedback,
   Level,
+  LinkedCase,
   Priority,
   Sla,
   Status,
@@ -36,6 +37,7 @@ export const CaseView = z.object({
   feedback: Feedback.optional(),
   reopenCount: z.number().int(),
   compensations: z.array(Compensation),
+  linkedFrom: LinkedCase.optional().describe('the earlier case this one was opened from (the customer wrote back after it was closed)'),
   nextDeadline: z
     .object({ at: z.string(), kind: z.enum(['level', 'close-by']).describe('level: the level\'s budget runs out; close-by: the 30-day rule') })
     .nullable()
@@ -112,6 +114,7 @@ export function toView(c: CaseRecord, now = new Date()): CaseView {
     ...(c.feedback ? { feedback: c.feedback } : {}),
     reopenCount: c.reopenCount,
     compensations: c.compensations,
+    ...(c.linkedFrom ? { linkedFrom: c.linkedFrom } : {}),
     nextDeadline: nextDeadline(c),
     atRisk: isAtRisk(c, getPolicy(), now),
   };

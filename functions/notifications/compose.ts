@@ -3,8 +3,10 @@
 import { caseRepository } from '../adapters/case-repository.ts';
 import type { EmailComposer } from '../app/effects.ts';
 import { getPolicy } from '../commons/config.ts';
-import { linkSigningKey, signLink } from '../commons/signed-links.ts';
+import { createHash } from 'node:crypto';
+import { linkSigningKey, replyAddress, signLink } from '../commons/signed-links.ts';
 import type { TemplateName } from '../domain/notifications.ts';
+import { referenceOf } from '../domain/operations.ts';
 import { renderEmail, renderWarningDigest, type RenderInput } from './templates.ts';
 
 /** Survey links stay valid this long. */
@@ -29,7 +31,19 @@ export const emailComposer: EmailComposer = {
         .map((o) => ({ id: o.id, subject: o.subject, status: o.status, createdAt: o.createdAt, ...(o.resolvedAt ? { resolvedAt: o.resolvedAt } : {}) }));
     }
     const rendered = renderEmail(input);
-    return { to: email.to, subject: rendered.subject, text: rendered.text, html: rendered.html, tags: { case: c.id, template: email.template } };
+    // With an inbound domain (INBOUND_DOMAIN, set by the stack) customers reply to the case itself; without one, to
+    // the policy's reply-to.
+    const inboundDomain = process.env['INBOUND_DOMAIN'];
+    const replyTo = inboundDomain && email.audience === 'customer' ? replyAddress(referenceOf(c), inboundDomain, await linkSigningKey()) : undefined;
+    return {
+      to: email.to,
+      subject: rendered.subject,
+      text: rendered.text,
+      html: rendered.html,
+      tags: { case: c.id, template: email.template },
+      ...(replyTo ? { replyTo } : {}),
+      headers: threadHeaders(c.id, email.key, inboundDomain ?? policy.notifications.from.split('@')[1]!),
+    };
   },
 
   async composeDigest(to, warnings) {
@@ -38,3 +52,14 @@ export const emailComposer: EmailComposer = {
     return { to, subject: rendered.subject, text: rendered.text, html: rendered.html, tags: { case: warnings[0]!.case.id, template: 'breach-warning-digest' } };
   },
 };
+
+/**
+ * Every email of a case names one thread root, `<case-<id>@<domain>>`, in In-Reply-To and References, so mail clients
+ * keep the case's emails (and the customer's replies, which quote them) in one conversation. The root is a name, not
+ * a sent message: SES replaces any Message-ID with its own, so no sent message can be the root.
+ */
+export function threadHeaders(caseId: string, emailKey: string, domain: string): Record<string, string> {
+  const root = `<case-${caseId}@${domain}>`;
+  const own = `<${createHash('sha256').update(emailKey).digest('hex').slice(0, 32)}@${domain}>`;
+  return { 'Message-ID': own, 'In-Reply-To': root, References: root };
+}

@@ -420,6 +420,38 @@ function approvalRequest(i: RenderInput): Draft {
   ]);
 }
 
+/** Size in words people read: 1.2 MB, 340 KB. */
+function sizeWords(bytes: number): string {
+  if (bytes >= 1_000_000) return `${(bytes / 1_000_000).toFixed(1)} MB`;
+  if (bytes >= 1_000) return `${Math.round(bytes / 1_000)} KB`;
+  return `${bytes} bytes`;
+}
+
+/** The customer answered by email: the people handling the case read what they wrote and what they attached. */
+function customerReply(i: RenderInput): Draft {
+  const c = i.case;
+  const e = i.event;
+  const attachments = (Array.isArray(e.data?.['attachments']) ? e.data['attachments'] : []) as { name?: string; type?: string; size?: number; refused?: string; inline?: boolean }[];
+  const items = attachments.map(
+    (a) => `${a.name ?? '(unnamed)'} (${a.type ?? 'unknown type'}, ${sizeWords(Number(a.size ?? 0))}${a.inline ? ', inline' : ''})${a.refused ? ` — not kept: ${a.refused}` : ''}`,
+  );
+  const from = str(e.data?.['from']) ?? c.customer.email;
+  // A reply to a closed case (or one resolved too long ago) opened this case: the reply is its description.
+  const linked = e.type === 'created' ? (e.data?.['linkedFrom'] as { reference?: string; reason?: string } | undefined) : undefined;
+  const lead = linked
+    ? `${c.customer.name ?? from} (${from}) replied by email to case ${linked.reference ?? '(unknown)'}; ${linked.reason ?? 'it was closed'}, so this new case was opened for it at ${INTERNAL_LEVEL[c.level]} in ${c.department}.`
+    : `${c.customer.name ?? from} (${from}) replied by email. The reply is on the case's timeline as a public comment; the case is ${c.status} at ${INTERNAL_LEVEL[c.level]} in ${c.department}.`;
+  return internalDraft(i, `Case ${referenceOf(c)}: the customer replied`, [
+    p(lead),
+    heading('Their reply'),
+    quote((linked ? c.description : e.summary) ?? ''),
+    ...(e.data?.['truncated'] ? [p('The reply was longer than a comment may be and was cut; the whole message is kept with the inbound mail.')] : []),
+    ...(items.length ? [heading('Attachments'), { kind: 'list' as const, items }] : []),
+    ...caseFacts(i),
+    ...deadlineFacts(i),
+  ]);
+}
+
 const TEMPLATES: { readonly [K in TemplateName]: (i: RenderInput) => Draft } = {
   acknowledgement,
   'status-update': statusUpdate,
@@ -432,4 +464,5 @@ const TEMPLATES: { readonly [K in TemplateName]: (i: RenderInput) => Draft } = {
   'breach-alert': breachAlert,
   'overdue-alert': overdueAlert,
   'approval-request': approvalRequest,
+  'customer-reply': customerReply,
 };

@@ -66,7 +66,7 @@ describe('IAM', () => {
     }
   });
 
-  it('has no other wildcard resource than the workflow\'s executions and the evaluate function\'s versions', () => {
+  it('has no other wildcard resource than the workflow\'s executions, the evaluate function\'s versions and the inbound mail bucket\'s raw/ and attachments/', () => {
     const executions = 'arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<EscalationStateMachine.Name>:*';
     const evaluateVersions = `<${s.logicalId(s.stack.workflow.evaluateFunction)}.Arn>:*`;
     const wild = new Set<string>();
@@ -74,7 +74,8 @@ describe('IAM', () => {
     for (const st of iamStatements(s.json)) {
       for (const r of st.resources.map(flattenCfnReference)) if (r !== '*' && r.includes('*')) (isCdkProvider(st.owner) ? providerWild : wild).add(r);
     }
-    expect([...wild].sort()).toEqual([evaluateVersions, executions].sort());
+    const mail = s.logicalId(s.stack.inbound.bucket);
+    expect([...wild].sort()).toEqual([evaluateVersions, executions, `<${mail}.Arn>/raw/*`, `<${mail}.Arn>/attachments/*`].sort());
     // The provider: the CDK asset bucket's objects and the console bucket's, nothing else.
     expect([...providerWild].sort()).toEqual([`<${s.logicalId(s.stack.console.bucket)}.Arn>/*`, 'arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*'].sort());
   });
@@ -103,7 +104,7 @@ describe('grants per function', () => {
       expect(WRITE.some(has), route.operationId).toBe(needs.table === 'write' || needs.table === 'readWrite');
       expect(has('states:StartExecution'), route.operationId).toBe(needs.workflow?.includes('start') ?? false);
       expect(has('states:GetExecutionHistory'), route.operationId).toBe(needs.workflow?.includes('history') ?? false);
-      expect(has('ses:SendEmail'), route.operationId).toBe(needs.email ?? false);
+      expect(has('ses:SendRawEmail'), route.operationId).toBe(needs.email ?? false);
       expect(has('secretsmanager:GetSecretValue'), route.operationId).toBe(needs.linkSigningKey ?? false);
     }
   });
@@ -114,7 +115,7 @@ describe('grants per function', () => {
       expect(actions.filter((a) => !a.startsWith('xray:') && !a.startsWith('dynamodb:'))).toEqual([]);
       expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:ConditionCheckItem']));
     }
-    expect(actionsOf(s.stack.effects.function).filter((a) => a.startsWith('states:') || a.startsWith('ses:'))).toEqual(['ses:SendEmail', 'states:StartExecution', 'states:StopExecution']);
+    expect(actionsOf(s.stack.effects.function).filter((a) => a.startsWith('states:') || a.startsWith('ses:'))).toEqual(['ses:SendRawEmail', 'states:StartExecution', 'states:StopExecution']);
     expect(actionsOf(s.stack.effects.function)).toEqual(expect.arrayContaining(['dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:DescribeStream']));
     expect(actionsOf(s.stack.api.functions['getWorkflow']!).filter((a) => a.startsWith('states:'))).toEqual(['states:DescribeExecution', 'states:DescribeStateMachineForExecution', 'states:GetExecutionHistory']);
     for (const id of ['listCases', 'getCase', 'getTimeline', 'getMetrics']) {
@@ -131,9 +132,9 @@ describe('grants per function', () => {
     expect(actionsOf(s.stack.notifications.bounceFunction).filter((a) => a.startsWith('dynamodb:'))).toEqual([...WRITE].sort());
   });
 
-  it('scopes ses:SendEmail to the sender identity and the configuration set', () => {
-    for (const st of iamStatements(s.json).filter((x) => x.actions.includes('ses:SendEmail'))) {
-      expect(st.actions).toEqual(['ses:SendEmail']);
+  it('scopes ses:SendRawEmail to the sender identity and the configuration set', () => {
+    for (const st of iamStatements(s.json).filter((x) => x.actions.includes('ses:SendRawEmail'))) {
+      expect(st.actions).toEqual(['ses:SendRawEmail']);
       expect(st.resources.map(flattenCfnReference).sort()).toEqual([
         `arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/<${s.logicalId(s.stack.notifications.identity)}>`,
         `arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:configuration-set/<${s.logicalId(s.stack.notifications.configurationSet)}>`,
@@ -171,6 +172,9 @@ const allowed = (): Record<string, RegExp> => ({
   'AwsSolutions-IAM5[Action::s3:DeleteObject*]': /BucketDeployment/,
   'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]': /asset bucket/,
   [`AwsSolutions-IAM5[Resource::<${s.logicalId(s.stack.console.bucket)}.Arn>/*]`]: /console bucket/,
+  // Inbound mail (lib/inbound.ts): one object per message and per attachment.
+  [`AwsSolutions-IAM5[Resource::<${s.logicalId(s.stack.inbound.bucket)}.Arn>/raw/*]`]: /raw messages/,
+  [`AwsSolutions-IAM5[Resource::<${s.logicalId(s.stack.inbound.bucket)}.Arn>/attachments/*]`]: /attachments/,
   'AwsSolutions-L1': /BucketDeployment/,
   'Serverless-LambdaLatestVersion': /BucketDeployment/,
   'Serverless-LambdaTracing': /deployments/,

@@ -65,9 +65,9 @@ describe('functions', () => {
   // CDK's BucketDeployment provider (it copies the console's build during a deploy) is CDK's function, not ours.
   const ours = () => resourcesOf('AWS::Lambda::Function').filter(([id]) => !id.startsWith('CustomCDKBucketDeployment'));
 
-  it('one per route plus evaluate, reconciler, bounces, the stream consumer and the pre-token trigger; all arm64 on the newest Node runtime, traced, with own log groups', () => {
-    s.template.resourceCountIs('AWS::Lambda::Function', ROUTES.length + 5 + 1);
-    expect(ours()).toHaveLength(ROUTES.length + 5);
+  it('one per route plus evaluate, reconciler, bounces, the stream consumer, inbound mail and the pre-token trigger; all arm64 on the newest Node runtime, traced, with own log groups', () => {
+    s.template.resourceCountIs('AWS::Lambda::Function', ROUTES.length + 6 + 1);
+    expect(ours()).toHaveLength(ROUTES.length + 6);
     expect(NODE_RUNTIME.name).toBe(newestNode());
     for (const [id, fn] of ours()) {
       expect(fn.Properties, id).toMatchObject({

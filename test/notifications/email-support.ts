@@ -2,6 +2,7 @@
 // out independently of the code under test), the email records on a case's timeline, the SES store of one case,
 // and an "SES gate": a tiny HTTP server in front of the local SES that can answer SendEmail with SES errors.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { simpleParser } from 'mailparser';
 import type { Policy } from '../../functions/domain/policy.ts';
 import type { SentEmail, TestApi } from '../support/stack.ts';
 
@@ -167,7 +168,11 @@ export type Fault = 'reject' | 'throttle' | '429' | '503' | 'hang';
 
 export interface SesGate {
   url: string;
-  /** Every SendEmail request seen (form fields), in order. */
+  /**
+   * Every send seen (form fields), in order. A SendRawEmail's message is read into the fields a SendEmail names the
+   * same things by (Destination.ToAddresses.member.1, Message.Subject.Data, ReplyToAddresses.member.1), plus its
+   * threading headers (Header.In-Reply-To, Header.References, Header.Message-ID).
+   */
   requests: Record<string, string>[];
   /** Answer the next `times` SendEmail requests to `to` with `fault` ('hang': never answer). */
   fail(to: string, fault: Fault, times: number): void;
@@ -193,6 +198,22 @@ function body(req: IncomingMessage): Promise<string> {
   });
 }
 
+async function sendEmailFields(form: Record<string, string>): Promise<Record<string, string>> {
+  const m = await simpleParser(Buffer.from(form['RawMessage.Data'] ?? '', 'base64'));
+  const header = (name: string) => {
+    const v = m.headers.get(name);
+    return typeof v === 'string' ? v : '';
+  };
+  return {
+    'Destination.ToAddresses.member.1': form['Destinations.member.1'] ?? '',
+    'Message.Subject.Data': m.subject ?? '',
+    ...(m.replyTo ? { 'ReplyToAddresses.member.1': m.replyTo.value[0]?.address ?? '' } : {}),
+    'Header.Message-ID': m.messageId ?? '',
+    'Header.In-Reply-To': header('in-reply-to'),
+    'Header.References': Array.isArray(m.references) ? m.references.join(' ') : (m.references ?? ''),
+  };
+}
+
 /** An HTTP server that speaks for SES: programmed faults in SES's query-protocol XML, everything else forwarded. */
 export async function startSesGate(upstream: () => string): Promise<SesGate> {
   const requests: Record<string, string>[] = [];
@@ -201,7 +222,8 @@ export async function startSesGate(upstream: () => string): Promise<SesGate> {
     void (async () => {
       const text = await body(req);
       const form = Object.fromEntries(new URLSearchParams(text));
-      if (form['Action'] === 'SendEmail') {
+      if (form['Action'] === 'SendRawEmail') Object.assign(form, await sendEmailFields(form));
+      if (form['Action'] === 'SendEmail' || form['Action'] === 'SendRawEmail') {
         requests.push(form);
         const to = (form['Destination.ToAddresses.member.1'] ?? '').toLowerCase();
         const f = faults.find((x) => x.to === to && x.left > 0);

@@ -55,7 +55,7 @@ const createFor = async (email: string, category?: string) => {
 };
 
 describe('SES failures', () => {
-  it('sends through the configuration set named by SES_CONFIGURATION_SET, with the reply-to and tags', async () => {
+  it('sends through the configuration set named by SES_CONFIGURATION_SET, with the case\'s reply address, the thread headers and tags', async () => {
     // Act
     const id = await createFor('config.e2e@example.org');
 
@@ -63,8 +63,12 @@ describe('SES failures', () => {
     const sent = gate.requests.find((f) => f['Destination.ToAddresses.member.1'] === 'config.e2e@example.org');
     expect(sent).toMatchObject({
       ConfigurationSetName: CONFIGURATION_SET,
+      Action: 'SendRawEmail',
       Source: stack.policy.notifications.from,
-      'ReplyToAddresses.member.1': stack.policy.notifications.replyTo,
+      // The customer replies to the case itself (functions/commons/signed-links.ts), in one thread per case.
+      'ReplyToAddresses.member.1': expect.stringMatching(new RegExp(`^reply\\+ESC-[0-9A-Z]{6}\\.[0-9a-f]{20}@${stack.inboundDomain}$`)),
+      'Header.In-Reply-To': `<case-${id}@${stack.inboundDomain}>`,
+      'Header.References': `<case-${id}@${stack.inboundDomain}>`,
       'Tags.member.1.Name': 'case',
       'Tags.member.1.Value': id,
       'Tags.member.2.Value': 'acknowledgement',

@@ -17,6 +17,7 @@ const ALL = Object.keys({
   'breach-alert': 1,
   'overdue-alert': 1,
   'approval-request': 1,
+  'customer-reply': 1,
 } satisfies Record<TemplateName, 1>) as TemplateName[];
 const CUSTOMER = ALL.filter((t) => CUSTOMER_TEMPLATES.has(t));
 const INTERNAL = ALL.filter((t) => !CUSTOMER_TEMPLATES.has(t));
@@ -146,6 +147,22 @@ function inputFor(template: TemplateName, o: { case?: Partial<CaseRecord>; event
       makeEvent('compensation.offered', {
         summary: 'refund of 300 USD, above the L1 authority of 150 USD: waits for a manager.',
         data: { compensationId: 'COMP1', status: 'PENDING_APPROVAL', amount: 300, currency: 'USD', authorityLimit: 150 },
+      }),
+    ],
+    'customer-reply': [
+      {},
+      makeEvent('commented', {
+        actor: { kind: 'customer', id: 'ana@example.org' },
+        summary: 'The replacement arrived broken too. Photo attached.',
+        data: {
+          visibility: 'public',
+          source: 'email',
+          from: 'ana@example.org',
+          attachments: [
+            { name: 'photo.jpg', type: 'image/jpeg', size: 245_000, inline: false, storedAs: 'attachments/x/0-photo.jpg' },
+            { name: 'video.mov', type: 'video/quicktime', size: 31_000_000, inline: false, refused: 'larger than the 10 MB limit' },
+          ],
+        },
       }),
     ],
   };

@@ -12,7 +12,7 @@ export interface ChildStack {
 }
 
 export async function childPorts(): Promise<Record<string, string>> {
-  const ports = { PORT: await freePort(), DYNAMODB_PORT: await freePort(), SFN_PORT: await freePort(), SES_PORT: await freePort() };
+  const ports = { PORT: await freePort(), DYNAMODB_PORT: await freePort(), SFN_PORT: await freePort(), SES_PORT: await freePort(), SMTP_PORT: await freePort() };
   return Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)]));
 }
 

@@ -9,7 +9,10 @@ import {
   type EmailRecord,
   type EmailStore,
   type IdempotencyRecord,
+  type InboundStore,
   type Mailer,
+  type MailStore,
+  type QuarantinedMail,
   type OutgoingEmail,
   type Timer,
 } from '../../functions/app/ports.ts';
@@ -131,3 +134,35 @@ export const fakeComposer = {
     return { to, subject: `digest ${warnings.map((w) => w.case.id).join(' ')}`, text: warnings.map((w) => w.event.type).join('\n'), html: '<p></p>', tags: { case: warnings[0]!.case.id, template: 'breach-warning-digest' } };
   },
 };
+
+/** Inbound mail's store in memory: the reference claims come from the case store, the quarantine and its markers here. */
+export class FakeInboundStore implements InboundStore {
+  kept: QuarantinedMail[] = [];
+  constructor(private readonly cases: FakeCaseStore) {}
+  async caseByReference(reference: string) {
+    const c = [...this.cases.cases.values()].find((x) => x.reference === reference);
+    return c ? this.cases.get(c.id) : undefined;
+  }
+  async quarantine(mail: QuarantinedMail, marker: IdempotencyRecord) {
+    // The marker and the item together, as one transaction.
+    await this.cases.putIdempotency(marker);
+    this.kept.push(clone(mail));
+  }
+  async quarantined(limit: number) {
+    return { items: [...this.kept].reverse().slice(0, limit), nextCursor: null };
+  }
+}
+
+export class FakeMailStore implements MailStore {
+  raws = new Map<string, Buffer>();
+  attachments = new Map<string, { content: Buffer; type: string }>();
+  async raw(key: string) {
+    const r = this.raws.get(key);
+    if (!r) throw new Error(`no raw message ${key}`);
+    return r;
+  }
+  async putAttachment(key: string, content: Buffer, type: string) {
+    this.attachments.set(key, { content, type });
+    return `mem://${key}`;
+  }
+}

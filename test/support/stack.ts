@@ -116,11 +116,12 @@ export async function startTestStack(opts: Partial<LocalStackOptions> = {}): Pro
     // The run's shared DynamoDB Local with a table of this stack's own (or the one named: a restart of a stack); a
     // stack with a data folder and no table named runs its own DynamoDB Local, on disk there.
     ...(opts.dataDir && !opts.tableName ? {} : { dynamodb: { endpoint: inject('dynamodbEndpoint') }, tableName: `cases-${randomBytes(6).toString('hex')}` }),
-    ports: { api: 0, dynamodb: 0, stepfunctions: 0, ses: 0 },
     reconcileEveryMs: 0,
     throttle: false,
     log: () => undefined,
     ...opts,
+    // Every port ephemeral unless named (a restart names the ones it keeps): never a default another file may hold.
+    ports: { api: 0, dynamodb: 0, stepfunctions: 0, ses: 0, smtp: 0, ...opts.ports },
   });
   return { stack, api: new TestApi(stack) };
 }
