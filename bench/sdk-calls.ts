@@ -185,7 +185,26 @@ export function callsText(calls: Record<string, number>, per: number): string {
 
 /** The subject and recipients of an SES SendEmail call's input. */
 export function sesEmailOf(c: CallInfo): { subject: string; to: string[] } | undefined {
-  if (c.service !== 'SES' || c.command !== 'SendEmail') return undefined;
-  const i = c.input as { Message?: { Subject?: { Data?: string } }; Destination?: { ToAddresses?: string[] } };
-  return { subject: i.Message?.Subject?.Data ?? '', to: i.Destination?.ToAddresses ?? [] };
+  if (c.service !== 'SES') return undefined;
+  if (c.command === 'SendEmail') {
+    const i = c.input as { Message?: { Subject?: { Data?: string } }; Destination?: { ToAddresses?: string[] } };
+    return { subject: i.Message?.Subject?.Data ?? '', to: i.Destination?.ToAddresses ?? [] };
+  }
+  if (c.command !== 'SendRawEmail') return undefined;
+  const i = c.input as { RawMessage?: { Data?: Uint8Array }; Destinations?: string[] };
+  const raw = Buffer.from(i.RawMessage?.Data ?? new Uint8Array()).toString('utf8');
+  const head = raw.slice(0, raw.search(/\r?\n\r?\n/) >>> 0).replace(/\r?\n[ \t]+/g, ' '); // unfolded header lines
+  const subject = /^Subject: (.*)$/im.exec(head)?.[1] ?? '';
+  return { subject: decodeWords(subject), to: i.Destinations ?? [] };
+}
+
+/** RFC 2047 encoded words (=?UTF-8?B?…?= / =?UTF-8?Q?…?=), as nodemailer writes a non-ASCII subject. */
+function decodeWords(s: string): string {
+  return s
+    .replace(/\?=\s+=\?/g, '?==?')
+    .replace(/=\?([^?]+)\?([BbQq])\?([^?]*)\?=/g, (_m, _charset: string, enc: string, text: string) =>
+      enc.toUpperCase() === 'B'
+        ? Buffer.from(text, 'base64').toString('utf8')
+        : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_x, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8'),
+    );
 }
