@@ -405,7 +405,9 @@ describe('GET /metrics after a day of activity', () => {
     expect(replayed.some((r) => r.followUps > 1)).toBe(true);
     expect(m.body.csat.surveyed).toBeLessThan(followUps);
     expect(m.body.open.total).toBeGreaterThan(10);
-    expect(Object.values(m.body.open.byLevel).filter((k) => (k as number) > 0).length).toBeGreaterThanOrEqual(3);
+    // Open cases at more than one level: P3/P4 wait at L0 while P1/P2 climb (how far they got by now depends on how
+    // fast the machine ran the script, so only "at least two levels" is certain).
+    expect(Object.values(m.body.open.byLevel).filter((k) => (k as number) > 0).length).toBeGreaterThanOrEqual(2);
     expect(Object.keys(m.body.open.byDepartment).sort()).toEqual(['billing', 'engineering', 'support']);
     // The cases outside the window count only as open cases.
     expect(replayed.filter((r) => r.createdAt < Date.parse(from) || r.createdAt >= Date.parse(to))).toHaveLength(3);
