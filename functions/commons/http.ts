@@ -2,7 +2,8 @@
 // responses. Errors are mapped to HTTP status codes here and nowhere else (RFC 9457 problem+json).
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { z, type ZodType } from 'zod';
+import * as z from 'zod';
+import type { ZodType } from 'zod';
 import { ConflictError, InvalidLinkError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import type { Actor } from '../domain/model.ts';
 import { logger } from './observability.ts';

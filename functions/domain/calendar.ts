@@ -2,7 +2,7 @@
 // holidays; the arithmetic here turns "4 hours of working time from this instant" into an absolute instant, so the
 // workflow still waits for a timestamp. Pure: functions of (calendar, instants); the IANA rules come from luxon.
 import { DateTime, IANAZone } from 'luxon';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];

@@ -2,7 +2,7 @@
 // complaining recipient becomes a suppression item; the email sender (functions/app/effects.ts) checks it and never emails that address again.
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SNSEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ddb } from '../commons/clients/dynamodb.ts';
 import { tableName } from '../commons/config.ts';
 import { logger } from '../commons/observability.ts';

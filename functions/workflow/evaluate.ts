@@ -2,7 +2,7 @@
 // with pure domain code, and tell the workflow when to wake next. The emails that owes go out from the table's stream.
 // Re-entrant: running it twice, or after a restart, applies nothing twice (each change is a conditional write on the
 // case version).
-import { z } from 'zod';
+import * as z from 'zod';
 import { caseRepository } from '../adapters/case-repository.ts';
 import { cases } from '../app/wiring.ts';
 import { getPolicy } from '../commons/config.ts';
