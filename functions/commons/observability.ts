@@ -1,5 +1,90 @@
-// Logging: Powertools, created once per cold start; the service name tags every line. The level comes from
-// POWERTOOLS_LOG_LEVEL (or Lambda's advanced logging controls), so the local stack can keep the console quiet.
+// Observability: the one logger and the one metrics instance of a function, created once per cold start, and the
+// business metrics (CloudWatch EMF, namespace METRICS_NAMESPACE) the use cases' results are counted as.
+// The log level comes from POWERTOOLS_LOG_LEVEL (or Lambda's advanced logging controls), so the local stack can keep
+// the console quiet. The names below are the contract of the dashboard and the alarms (lib/observability.ts).
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { TimelineEvent } from '../domain/model.ts';
 
-export const logger = new Logger({ serviceName: 'escalator' });
+export const SERVICE_NAME = 'escalator';
+export const METRICS_NAMESPACE = 'Escalator';
+
+export const logger = new Logger({ serviceName: SERVICE_NAME });
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+
+/** Every business metric, by name (lib/observability.ts draws and alarms on these). */
+export const METRIC = {
+  casesCreated: 'CasesCreated',
+  /** Dimensions kind (hierarchical | functional) and level (the level the case is at afterwards). */
+  escalations: 'Escalations',
+  /** Dimension level: the level whose budget ran out. */
+  breaches: 'SlaBreaches',
+  casesOverdue: 'CasesOverdue',
+  emailsSent: 'EmailsSent',
+  emailsFailed: 'EmailsFailed',
+  emailsSuppressed: 'EmailsSuppressed',
+  /** SES bounce/complaint notifications that suppressed an address (bounce handler). */
+  addressesSuppressed: 'AddressesSuppressed',
+  timersReplaced: 'TimersReplaced',
+  timersStartedByReconciler: 'TimersStartedByReconciler',
+  /** Seconds since the oldest work the reconciler found still waiting became due (0 when none). */
+  reconcilerLag: 'ReconcilerLagSeconds',
+  streamRecordsRetried: 'StreamRecordsRetried',
+} as const;
+
+/** The dimensions of the metrics that have them, for the dashboard's searches. */
+export const ESCALATION_DIMENSIONS = ['service', 'kind', 'level'] as const;
+export const BREACH_DIMENSIONS = ['service', 'level'] as const;
+
+function count(name: string, value = 1, dimensions?: Record<string, string>): void {
+  if (value <= 0) return;
+  if (!dimensions) {
+    metrics.addMetric(name, MetricUnit.Count, value);
+    return;
+  }
+  // Its own EMF document: dimensions added to the shared instance would apply to every other metric of the invocation.
+  const single = metrics.singleMetric();
+  single.addDimensions(dimensions);
+  single.addMetric(name, MetricUnit.Count, value);
+}
+
+/** Count what a committed change recorded on the timeline (called once the transaction succeeded). */
+export function countCommittedEvents(events: readonly Pick<TimelineEvent, 'type' | 'changes'>[], levelAfter: string): void {
+  for (const e of events) {
+    const level = e.changes?.['level'];
+    switch (e.type) {
+      case 'created':
+        count(METRIC.casesCreated);
+        break;
+      case 'escalated':
+        count(METRIC.escalations, 1, { kind: 'hierarchical', level: String(level?.after ?? levelAfter) });
+        break;
+      case 'transferred':
+        count(METRIC.escalations, 1, { kind: 'functional', level: levelAfter });
+        break;
+      case 'sla.breached':
+        count(METRIC.breaches, 1, { level: String(level?.before ?? levelAfter) });
+        break;
+      case 'sla.overdue':
+        count(METRIC.casesOverdue);
+        // At the 30-day deadline the case goes to the top level: that is an escalation too.
+        if (level) count(METRIC.escalations, 1, { kind: 'hierarchical', level: String(level.after) });
+        break;
+    }
+  }
+}
+
+/** Count an email's settled outcome. */
+export function countEmailOutcome(state: string): void {
+  if (state === 'SENT') count(METRIC.emailsSent);
+  else if (state === 'FAILED') count(METRIC.emailsFailed);
+  else if (state === 'SUPPRESSED') count(METRIC.emailsSuppressed);
+}
+
+export function countMetric(name: (typeof METRIC)[keyof typeof METRIC], value = 1): void {
+  count(name, value);
+}
+
+export function gauge(name: (typeof METRIC)[keyof typeof METRIC], value: number, unit: (typeof MetricUnit)[keyof typeof MetricUnit] = MetricUnit.Seconds): void {
+  metrics.addMetric(name, unit, value);
+}

@@ -7,7 +7,8 @@ import { effects } from '../app/effects-wiring.ts';
 import { cases } from '../app/wiring.ts';
 import { sfn } from '../commons/clients/sfn.ts';
 import { getPolicy, stateMachineArn } from '../commons/config.ts';
-import { logger } from '../commons/observability.ts';
+import { observed } from '../commons/middleware.ts';
+import { countMetric, gauge, logger, METRIC } from '../commons/observability.ts';
 import { systemActor } from '../domain/change.ts';
 import { nextWakeUp } from '../domain/sla.ts';
 
@@ -22,10 +23,14 @@ export interface ReconcileReport {
 const GRACE_MS = 5_000;
 
 
-export const handler = async (): Promise<ReconcileReport> => {
+export const handler = observed('reconciler', async (): Promise<ReconcileReport> => {
   const report: ReconcileReport = { checked: 0, timersStarted: 0, emailsSent: 0, failedTimersReplaced: 0 };
-  const olderThan = new Date(Date.now() - GRACE_MS).toISOString();
-  for (const item of await caseRepository.needingAttention(200, olderThan)) {
+  const now = Date.now();
+  const olderThan = new Date(now - GRACE_MS).toISOString();
+  const attention = await caseRepository.needingAttention(200, olderThan);
+  // The index is sorted by since: the first item is the work that has waited longest (the lag alarm's metric).
+  gauge(METRIC.reconcilerLag, attention[0] ? Math.max(0, (now - Date.parse(attention[0].since)) / 1000) : 0);
+  for (const item of attention) {
     report.checked++;
     try {
       if (item.kind === 'case') {
@@ -33,6 +38,7 @@ export const handler = async (): Promise<ReconcileReport> => {
         if (!c?.timer.pending) continue;
         await effects.handOverTimer(c);
         report.timersStarted++;
+        logger.info('timer started by the reconciler', { caseId: item.caseId, timerVersion: c.timer.version });
       } else if (item.emailKey) {
         const email = await caseRepository.getEmail(item.caseId, item.emailKey);
         if (!email) continue;
@@ -43,9 +49,11 @@ export const handler = async (): Promise<ReconcileReport> => {
     }
   }
   report.failedTimersReplaced = await replaceFailedTimers();
+  countMetric(METRIC.timersStartedByReconciler, report.timersStarted);
+  countMetric(METRIC.timersReplaced, report.failedTimersReplaced);
   if (report.timersStarted || report.emailsSent || report.failedTimersReplaced) logger.info('reconciled', { ...report });
   return report;
-};
+});
 
 /** A timer execution that failed (after its retries) is replaced by a new one if it still owned its case. */
 async function replaceFailedTimers(): Promise<number> {
@@ -65,6 +73,7 @@ async function replaceFailedTimers(): Promise<number> {
         onlyForTimerVersion: Number(version),
       });
       replaced++;
+      logger.info('failed timer replaced', { caseId, failedExecution: ex.name, status: statusFilter });
     }
   }
   return replaced;

@@ -1,7 +1,10 @@
-// Secondary adapter plumbing: one DynamoDB document client per cold start (endpoint from AWS_ENDPOINT_URL_DYNAMODB locally).
+// Secondary adapter plumbing: one DynamoDB document client per cold start (endpoint from AWS_ENDPOINT_URL_DYNAMODB
+// locally), traced: every call is an X-Ray subsegment (functions/commons/tracing.ts).
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { traced } from '../tracing.ts';
 
-export const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 4 }), {
+// The document client shares the base client's middleware stack: tracing the base traces both.
+export const ddb = DynamoDBDocumentClient.from(traced(new DynamoDBClient({ maxAttempts: 4 })), {
   marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
 });

@@ -1,4 +1,5 @@
-// Secondary adapter plumbing: one SES client per cold start (endpoint from AWS_ENDPOINT_URL_SES locally).
+// Secondary adapter plumbing: one SES client per cold start (endpoint from AWS_ENDPOINT_URL_SES locally), traced.
 import { SESClient } from '@aws-sdk/client-ses';
+import { traced } from '../tracing.ts';
 
-export const ses = new SESClient({ maxAttempts: 6 });
+export const ses = traced(new SESClient({ maxAttempts: 6 }));

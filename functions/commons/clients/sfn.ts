@@ -1,4 +1,5 @@
-// Secondary adapter plumbing: one Step Functions client per cold start (endpoint from AWS_ENDPOINT_URL_SFN locally).
+// Secondary adapter plumbing: one Step Functions client per cold start (endpoint from AWS_ENDPOINT_URL_SFN locally), traced.
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { traced } from '../tracing.ts';
 
-export const sfn = new SFNClient({ maxAttempts: 4 });
+export const sfn = traced(new SFNClient({ maxAttempts: 4 }));
