@@ -10,7 +10,7 @@ export function countedCaseStore<S extends CaseStore>(store: S): S {
     ...store,
     async commit(change) {
       await store.commit(change);
-      countCommittedEvents(change.events, change.case.level);
+      countCommittedEvents(change.case.id, change.events, change.case.level);
       logger.info('change committed', { caseId: change.case.id, version: change.case.version, events: change.events.map((e) => e.type) });
     },
   };
@@ -21,13 +21,13 @@ export function countedEmailStore<S extends EmailStore>(store: S): S {
     ...store,
     async settleEmail(email, claimedAt, outcome) {
       await store.settleEmail(email, claimedAt, outcome);
-      countEmailOutcome(outcome.state);
+      countEmailOutcome(email.caseId, outcome.state);
       logger.info('email settled', { caseId: email.caseId, template: email.template, state: outcome.state });
     },
     async skipEmail(email, outcome) {
       const skipped = await store.skipEmail(email, outcome);
       if (skipped) {
-        countEmailOutcome(outcome.state);
+        countEmailOutcome(email.caseId, outcome.state);
         logger.info('email settled', { caseId: email.caseId, template: email.template, state: outcome.state });
       }
       return skipped;

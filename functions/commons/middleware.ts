@@ -8,7 +8,7 @@ import type { Context } from 'aws-lambda';
 import { logger, metrics } from './observability.ts';
 import { annotate, closeInvocation, openInvocation, type Subsegment } from './tracing.ts';
 
-/** The invocation's X-Ray subsegment: opened before the handler (synchronously, see openInvocation), closed after it. */
+/** The invocation's X-Ray subsegment: opened before the handler, closed after it. */
 function tracer<E, R>(name: string): MiddlewareObj<E, R> {
   const open = new WeakMap<object, Subsegment | undefined>();
   return {

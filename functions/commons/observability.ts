@@ -36,49 +36,51 @@ export const METRIC = {
 export const ESCALATION_DIMENSIONS = ['service', 'kind', 'level'] as const;
 export const BREACH_DIMENSIONS = ['service', 'level'] as const;
 
-function count(name: string, value = 1, dimensions?: Record<string, string>): void {
+function count(name: string, value = 1, dimensions?: Record<string, string>, caseId?: string): void {
   if (value <= 0) return;
-  if (!dimensions) {
+  if (!dimensions && !caseId) {
     metrics.addMetric(name, MetricUnit.Count, value);
     return;
   }
-  // Its own EMF document: dimensions added to the shared instance would apply to every other metric of the invocation.
+  // Its own EMF document: dimensions (and the case, as metadata) added to the shared instance would apply to every
+  // other metric of the invocation, and one stream batch or reconciler run handles many cases.
   const single = metrics.singleMetric();
-  single.addDimensions(dimensions);
+  if (dimensions) single.addDimensions(dimensions);
+  if (caseId) single.addMetadata('caseId', caseId);
   single.addMetric(name, MetricUnit.Count, value);
 }
 
 /** Count what a committed change recorded on the timeline (called once the transaction succeeded). */
-export function countCommittedEvents(events: readonly Pick<TimelineEvent, 'type' | 'changes'>[], levelAfter: string): void {
+export function countCommittedEvents(caseId: string, events: readonly Pick<TimelineEvent, 'type' | 'changes'>[], levelAfter: string): void {
   for (const e of events) {
     const level = e.changes?.['level'];
     switch (e.type) {
       case 'created':
-        count(METRIC.casesCreated);
+        count(METRIC.casesCreated, 1, undefined, caseId);
         break;
       case 'escalated':
-        count(METRIC.escalations, 1, { kind: 'hierarchical', level: String(level?.after ?? levelAfter) });
+        count(METRIC.escalations, 1, { kind: 'hierarchical', level: String(level?.after ?? levelAfter) }, caseId);
         break;
       case 'transferred':
-        count(METRIC.escalations, 1, { kind: 'functional', level: levelAfter });
+        count(METRIC.escalations, 1, { kind: 'functional', level: levelAfter }, caseId);
         break;
       case 'sla.breached':
-        count(METRIC.breaches, 1, { level: String(level?.before ?? levelAfter) });
+        count(METRIC.breaches, 1, { level: String(level?.before ?? levelAfter) }, caseId);
         break;
       case 'sla.overdue':
-        count(METRIC.casesOverdue);
+        count(METRIC.casesOverdue, 1, undefined, caseId);
         // At the 30-day deadline the case goes to the top level: that is an escalation too.
-        if (level) count(METRIC.escalations, 1, { kind: 'hierarchical', level: String(level.after) });
+        if (level) count(METRIC.escalations, 1, { kind: 'hierarchical', level: String(level.after) }, caseId);
         break;
     }
   }
 }
 
 /** Count an email's settled outcome. */
-export function countEmailOutcome(state: string): void {
-  if (state === 'SENT') count(METRIC.emailsSent);
-  else if (state === 'FAILED') count(METRIC.emailsFailed);
-  else if (state === 'SUPPRESSED') count(METRIC.emailsSuppressed);
+export function countEmailOutcome(caseId: string, state: string): void {
+  if (state === 'SENT') count(METRIC.emailsSent, 1, undefined, caseId);
+  else if (state === 'FAILED') count(METRIC.emailsFailed, 1, undefined, caseId);
+  else if (state === 'SUPPRESSED') count(METRIC.emailsSuppressed, 1, undefined, caseId);
 }
 
 export function countMetric(name: (typeof METRIC)[keyof typeof METRIC], value = 1): void {

@@ -7,7 +7,6 @@
 // daemon protocol (a JSON header line, then the subsegment document, over UDP to AWS_XRAY_DAEMON_ADDRESS), with the
 // trace and parent ids Lambda puts in `_X_AMZN_TRACE_ID` for each invocation. Nothing is sent when the invocation is
 // not sampled or there is no daemon (tests set one up to read what is sent).
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 
@@ -64,8 +63,35 @@ function send(doc: Subsegment): void {
   socket.send(`{"format":"json","version":1}\n${JSON.stringify(doc)}`, Number(udp[2]), udp[1]);
 }
 
-/** The invocation's handler subsegment: the parent of the SDK calls made while it runs. */
-const current = new AsyncLocalStorage<Subsegment>();
+/**
+ * The invocation's handler subsegment: the parent of the SDK calls made while it runs. One invocation at a time runs
+ * in an execution environment, unless Lambda runs several concurrently (AWS_LAMBDA_MAX_CONCURRENCY): then the
+ * runtime gives each its own InvokeStore context, and the subsegment is kept there (as Powertools keeps its state).
+ * The local stack runs its invocations the same way (local/invocations.ts).
+ */
+interface InvokeStore {
+  hasContext(): boolean;
+  get<T>(key: symbol): T | undefined;
+  set<T>(key: symbol, value: T): void;
+}
+const INVOCATION = Symbol.for('escalator.tracing.invocation');
+let shared: Subsegment | undefined;
+function invokeStore(): InvokeStore | undefined {
+  if (!process.env['AWS_LAMBDA_MAX_CONCURRENCY']) return undefined;
+  const store = (globalThis as { awslambda?: { InvokeStore?: InvokeStore } }).awslambda?.InvokeStore;
+  return store?.hasContext() ? store : undefined;
+}
+const current = {
+  getStore: (): Subsegment | undefined => {
+    const store = invokeStore();
+    return store ? store.get<Subsegment>(INVOCATION) : shared;
+  },
+  enterWith: (seg: Subsegment | undefined): void => {
+    const store = invokeStore();
+    if (store) store.set(INVOCATION, seg);
+    else shared = seg;
+  },
+};
 
 /** The subsegment new work hangs under: the invocation's, else Lambda's own segment; undefined when not sampled. */
 function parentOf(): { trace_id: string; parent_id: string } | undefined {
@@ -79,15 +105,14 @@ let coldStart = true;
 
 /**
  * Open the invocation's `## <name>` subsegment (Powertools Tracer's convention), annotated with ColdStart and
- * Service; the SDK subsegments made from here on hang under it. Must be called synchronously from the invocation's
- * own async chain (a middy `before` hook is): `enterWith` carries it into what follows. Undefined when not sampled.
+ * Service; the SDK subsegments made from here on, in this invocation, hang under it. Undefined when not sampled.
  */
 export function openInvocation(name: string): Subsegment | undefined {
   const wasCold = coldStart;
   coldStart = false;
   const h = parseTraceHeader(process.env['_X_AMZN_TRACE_ID']);
   if (!h?.sampled) {
-    current.enterWith(undefined as unknown as Subsegment);
+    current.enterWith(undefined);
     return undefined;
   }
   const seg: Subsegment = {
@@ -112,6 +137,7 @@ export function closeInvocation(seg: Subsegment | undefined, error?: unknown): v
   }
   seg.end_time = seconds();
   send(seg);
+  if (current.getStore() === seg) current.enterWith(undefined);
 }
 
 /** Add an annotation to the invocation's subsegment (searchable in X-Ray: e.g. caseId). */
