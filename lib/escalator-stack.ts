@@ -9,6 +9,7 @@ import { ConsoleHosting } from './console-hosting.ts';
 import { EscalationWorkflow } from './escalation-workflow.ts';
 import { EscalatorApi } from './http-api.ts';
 import { Notifications } from './notifications.ts';
+import { Observability } from './observability.ts';
 import { Ops } from './ops.ts';
 import { Reconciler } from './reconciler.ts';
 import { StreamEffects } from './stream-effects.ts';
@@ -35,6 +36,7 @@ export class EscalatorStack extends Stack {
   readonly reconciler: Reconciler;
   readonly effects: StreamEffects;
   readonly console: ConsoleHosting;
+  readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: EscalatorStackProps) {
     super(scope, id, props);
@@ -63,6 +65,8 @@ export class EscalatorStack extends Stack {
     this.reconciler = new Reconciler(this, 'Reconciler', { ...shared, stateMachine: this.workflow.stateMachine });
     this.effects = new StreamEffects(this, 'StreamEffects', { ...shared, stateMachine: this.workflow.stateMachine });
     this.console = new ConsoleHosting(this, 'Console', { api: this.api, auth: this.auth });
+    // Last: its alarm status widget lists every alarm the constructs above raised.
+    this.observability = new Observability(this, 'Observability', { ops: this.ops, api: this.api, stateMachine: this.workflow.stateMachine, streamEffects: this.effects.function });
 
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
     output('ApiUrl', this.api.url, 'Base URL of the API (set the policy\'s notifications.publicBaseUrl to it)');
@@ -76,6 +80,7 @@ export class EscalatorStack extends Stack {
     output('StateMachineArn', this.workflow.stateMachine.stateMachineArn, 'Escalation workflow');
     output('ConfigurationSetName', this.notifications.configurationSet.configurationSetName, 'SES configuration set (bounces and complaints)');
     output('SenderIdentity', policy.notifications.from, 'SES identity to verify (or take the account out of the sandbox)');
+    output('DashboardName', this.observability.dashboard.dashboardName, 'CloudWatch dashboard: API, workflow executions, business metrics, reconciler lag, alarms');
     output('AlarmTopicArn', this.ops.alarmTopic.topicArn, 'Subscribe operations to this topic');
     output('DeadLetterQueueUrl', this.ops.deadLetterQueue.queueUrl, 'Failed asynchronous events (reconciler runs, bounce notifications) and stream records the effects consumer gave up on');
   }

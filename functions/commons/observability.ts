@@ -1,40 +1,16 @@
 // Observability: the one logger and the one metrics instance of a function, created once per cold start, and the
 // business metrics (CloudWatch EMF, namespace METRICS_NAMESPACE) the use cases' results are counted as.
 // The log level comes from POWERTOOLS_LOG_LEVEL (or Lambda's advanced logging controls), so the local stack can keep
-// the console quiet. The names below are the contract of the dashboard and the alarms (lib/observability.ts).
+// the console quiet. The metric names (functions/commons/metric-names.ts) are the dashboard's and alarms' contract.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { TimelineEvent } from '../domain/model.ts';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from './metric-names.ts';
 
-export const SERVICE_NAME = 'escalator';
-export const METRICS_NAMESPACE = 'Escalator';
+export { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from './metric-names.ts';
 
 export const logger = new Logger({ serviceName: SERVICE_NAME });
 export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
-
-/** Every business metric, by name (lib/observability.ts draws and alarms on these). */
-export const METRIC = {
-  casesCreated: 'CasesCreated',
-  /** Dimensions kind (hierarchical | functional) and level (the level the case is at afterwards). */
-  escalations: 'Escalations',
-  /** Dimension level: the level whose budget ran out. */
-  breaches: 'SlaBreaches',
-  casesOverdue: 'CasesOverdue',
-  emailsSent: 'EmailsSent',
-  emailsFailed: 'EmailsFailed',
-  emailsSuppressed: 'EmailsSuppressed',
-  /** SES bounce/complaint notifications that suppressed an address (bounce handler). */
-  addressesSuppressed: 'AddressesSuppressed',
-  timersReplaced: 'TimersReplaced',
-  timersStartedByReconciler: 'TimersStartedByReconciler',
-  /** Seconds since the oldest work the reconciler found still waiting became due (0 when none). */
-  reconcilerLag: 'ReconcilerLagSeconds',
-  streamRecordsRetried: 'StreamRecordsRetried',
-} as const;
-
-/** The dimensions of the metrics that have them, for the dashboard's searches. */
-export const ESCALATION_DIMENSIONS = ['service', 'kind', 'level'] as const;
-export const BREACH_DIMENSIONS = ['service', 'level'] as const;
 
 function count(name: string, value = 1, dimensions?: Record<string, string>, caseId?: string): void {
   if (value <= 0) return;
