@@ -7,6 +7,7 @@
 // Budget: every function ≤ 1.4× the baseline's bundle size and ≤ 1.25× its import CPU (median of --runs processes).
 //
 //   node --import tsx bench/deployed.ts [--runs 7] [--cdk-out dir]   (without --cdk-out: synthesizes into a temp dir)
+//   node --import tsx bench/deployed.ts --cdk-out before=dirA,after=dirB   two assemblies side by side in one run
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +35,7 @@ interface TemplateResource {
 }
 
 /** The Lambda assets of the assembly: each function's `aws:asset:path` (a folder holding index.mjs). */
-function deployedBundles(cdkOut: string): Bundle[] {
+function deployedBundles(cdkOut: string, prefix = ''): Bundle[] {
   const manifest = JSON.parse(readFileSync(join(cdkOut, 'manifest.json'), 'utf8')) as { artifacts: Record<string, { type: string; properties?: { templateFile?: string } }> };
   const byAsset = new Map<string, Bundle>();
   for (const a of Object.values(manifest.artifacts)) {
@@ -48,7 +49,7 @@ function deployedBundles(cdkOut: string): Bundle[] {
       if (!entry) throw new Error(`${id}: no index.mjs in ${dir}`);
       const file = join(dir, entry);
       const ref = r.Metadata['escalator:handler'] as { file: string; export: string };
-      const name = `${ref.file.replace(/^functions\//, '')}#${ref.export}`;
+      const name = `${prefix}${ref.file.replace(/^functions\//, '')}#${ref.export}`;
       const seen = byAsset.get(assetPath);
       if (seen) {
         seen.functions.push(name);
@@ -126,8 +127,10 @@ export interface DeployedRow {
 
 async function measure(): Promise<PartOutcome<DeployedRow[]>> {
   const runs = Number(argValue('--runs') ?? 7);
-  const cdkOut = argValue('--cdk-out') ?? (await synthesize());
-  const bundles = [...(await referenceBundles()), ...deployedBundles(cdkOut)];
+  // One assembly (given or synthesized now), or several named ones (`name=dir,…`) measured side by side.
+  const given = argValue('--cdk-out');
+  const assemblies = given?.includes('=') ? given.split(',').map((p) => p.split('=') as [string, string]) : [['', given ?? (await synthesize())] as [string, string]];
+  const bundles = [...(await referenceBundles()), ...assemblies.flatMap(([name, dir]) => deployedBundles(dir, name ? `${name}: ` : ''))];
   progress(`deployed: ${runs} rounds × ${bundles.length} bundles, each import in a fresh node…`);
   const samples = new Map<Bundle, Probe[]>(bundles.map((b) => [b, []]));
   // Round-robin, so drift (other engineers' tests on the same 2 cores) spreads over every bundle alike.
