@@ -166,46 +166,46 @@ interface SdkError {
  */
 export function traced<C extends Instrumentable>(client: C): C {
   const middleware: SdkMiddleware = (next, context) => async (args) => {
-      const parent = parentOf();
-      if (!parent) return next(args);
-      const service = SERVICE_NAMES[context.clientName ?? ''] ?? (context.clientName ?? 'AWS').replace(/Client$/, '');
-      const input = (args as { input?: { TableName?: unknown } }).input;
-      const region = typeof client.config.region === 'function' ? await (client.config.region as () => Promise<string>)() : client.config.region;
-      const seg: Subsegment = {
-        id: newId(),
-        name: service,
-        ...parent,
-        start_time: seconds(),
-        type: 'subsegment',
-        namespace: 'aws',
-        aws: {
-          operation: (context.commandName ?? '').replace(/Command$/, ''),
-          region,
-          ...(typeof input?.TableName === 'string' ? { table_name: input.TableName } : {}),
-        },
-      };
-      try {
-        const out = (await next(args)) as SdkOutput;
-        const meta = out.output?.$metadata;
-        seg.aws = { ...seg.aws, request_id: meta?.requestId, retries: Math.max(0, (meta?.attempts ?? 1) - 1) };
-        seg.http = { response: { status: meta?.httpStatusCode ?? 200 } };
-        return out;
-      } catch (e) {
-        const err = e as SdkError;
-        const status = err.$metadata?.httpStatusCode;
-        seg.aws = { ...seg.aws, request_id: err.$metadata?.requestId, retries: Math.max(0, (err.$metadata?.attempts ?? 1) - 1) };
-        if (status) seg.http = { response: { status } };
-        // X-Ray's flags: error = 4xx (the caller's), fault = 5xx or no answer, throttle = 429 / throttling.
-        if (err.$retryable?.throttling || status === 429) seg.throttle = true;
-        if (status && status < 500) seg.error = true;
-        else seg.fault = true;
-        seg.cause = { exceptions: [{ id: newId(), type: err.name ?? 'Error', message: String(err.message ?? ''), remote: true }] };
-        throw e;
-      } finally {
-        seg.end_time = seconds();
-        send(seg);
-      }
+    const parent = parentOf();
+    if (!parent) return next(args);
+    const service = SERVICE_NAMES[context.clientName ?? ''] ?? (context.clientName ?? 'AWS').replace(/Client$/, '');
+    const input = (args as { input?: { TableName?: unknown } }).input;
+    const region = typeof client.config.region === 'function' ? await (client.config.region as () => Promise<string>)() : client.config.region;
+    const seg: Subsegment = {
+      id: newId(),
+      name: service,
+      ...parent,
+      start_time: seconds(),
+      type: 'subsegment',
+      namespace: 'aws',
+      aws: {
+        operation: (context.commandName ?? '').replace(/Command$/, ''),
+        region,
+        ...(typeof input?.TableName === 'string' ? { table_name: input.TableName } : {}),
+      },
     };
+    try {
+      const out = (await next(args)) as SdkOutput;
+      const meta = out.output?.$metadata;
+      seg.aws = { ...seg.aws, request_id: meta?.requestId, retries: Math.max(0, (meta?.attempts ?? 1) - 1) };
+      seg.http = { response: { status: meta?.httpStatusCode ?? 200 } };
+      return out;
+    } catch (e) {
+      const err = e as SdkError;
+      const status = err.$metadata?.httpStatusCode;
+      seg.aws = { ...seg.aws, request_id: err.$metadata?.requestId, retries: Math.max(0, (err.$metadata?.attempts ?? 1) - 1) };
+      if (status) seg.http = { response: { status } };
+      // X-Ray's flags: error = 4xx (the caller's), fault = 5xx or no answer, throttle = 429 / throttling.
+      if (err.$retryable?.throttling || status === 429) seg.throttle = true;
+      if (status && status < 500) seg.error = true;
+      else seg.fault = true;
+      seg.cause = { exceptions: [{ id: newId(), type: err.name ?? 'Error', message: String(err.message ?? ''), remote: true }] };
+      throw e;
+    } finally {
+      seg.end_time = seconds();
+      send(seg);
+    }
+  };
   client.middlewareStack.add(middleware, { step: 'initialize', name: 'escalatorXRay', priority: 'high' });
   return client;
 }
