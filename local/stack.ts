@@ -226,10 +226,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       ESCALATOR_POLICY_JSON: JSON.stringify(localPolicy),
       LINK_SIGNING_KEY: linkSigningKey(dataDir),
       POWERTOOLS_LOG_LEVEL: process.env['LOG_LEVEL'] ?? process.env['POWERTOOLS_LOG_LEVEL'] ?? 'WARN',
-      POWERTOOLS_DEV: 'true',
       // Many invocations overlap in this one process: scope Powertools' state per invocation as Lambda does (local/invocations.ts).
       AWS_LAMBDA_MAX_CONCURRENCY: LOCAL_MAX_CONCURRENCY,
-      // POWERTOOLS_DEV alone turns the EMF metrics off; `metrics: true` prints them on stdout as Lambda does.
+      // Not POWERTOOLS_DEV: stdout carries exactly the one-line JSON Lambda writes (bin/local.ts shows it readably on a
+      // terminal). EMF metrics only when asked (`metrics: true`): npm start does, tests opt in.
       POWERTOOLS_METRICS_DISABLED: opts.metrics ? 'false' : 'true',
     });
 

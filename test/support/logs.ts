@@ -66,7 +66,7 @@ for (const method of ['log', 'info', 'warn', 'error'] as const) {
   };
 }
 
-// A logger created before the local stack set POWERTOOLS_DEV writes to process.stdout through its own Console.
+// Powertools' logger and metrics write to process.stdout through their own Console (POWERTOOLS_DEV unset, as on Lambda).
 for (const stream of [process.stdout, process.stderr]) {
   const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
   stream.write = ((chunk: unknown, ...rest: unknown[]) => {
