@@ -18,7 +18,7 @@ import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 const FLAG_ABOVE = 1.5;
 
 /** The deployed functions' esbuild settings (lib/escalator-function.ts), as the esbuild JS API spells them. */
-function deployedBuildOptions(target: string, policyDocument: unknown, escalatorBundling: typeof import('../lib/escalator-function.ts').escalatorBundling): BuildOptions {
+export function deployedBuildOptions(target: string, policyDocument: unknown, escalatorBundling: typeof import('../lib/escalator-function.ts').escalatorBundling): BuildOptions {
   const shared = escalatorBundling(policyDocument);
   return {
     bundle: true,
@@ -116,7 +116,7 @@ interface Probe {
   error?: string;
 }
 
-const PROBE_ENV: NodeJS.ProcessEnv = {
+export const PROBE_ENV: NodeJS.ProcessEnv = {
   PATH: process.env['PATH'],
   AWS_REGION: 'us-east-1',
   AWS_DEFAULT_REGION: 'us-east-1',

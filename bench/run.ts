@@ -2,7 +2,7 @@
 // and the memory part needs --expose-gc): synthesize the template once, run the parts, print the report.
 //
 //   npm run bench                                   all parts (≈ 10–15 minutes on a busy 2-core machine)
-//   npm run bench -- --only api,deadlines           some parts: transitions, cold-start, api, comments, deadlines, memory
+//   npm run bench -- --only api,deadlines           some parts: transitions, cold-start, deployed, api, comments, deadlines, memory
 //   npm run bench -- --out /tmp/bench.md            also write the report (markdown) to a file
 //   npm run bench -- --quick                        fewer samples (a smoke run; numbers are not for BENCHMARKS.md)
 import { argValue, BENCH_DIR, machine, machineMarkdown, progress, removeOnExit, runNode, TEMPLATE_ENV, templatePath, type PartResult } from './support.ts';
@@ -21,6 +21,7 @@ interface Part {
 const PARTS: Part[] = [
   { name: 'transitions', script: 'transitions.ts', args: [], quickArgs: [] },
   { name: 'cold-start', script: 'cold-start.ts', args: ['--runs', '7'], quickArgs: ['--runs', '2'] },
+  { name: 'deployed', script: 'deployed.ts', args: ['--runs', '7'], quickArgs: ['--runs', '2'] },
   { name: 'api', script: 'api.ts', args: ['--count', '120', '--throughput-count', '320'], quickArgs: ['--count', '30', '--rounds', '1', '--throughput-count', '64'] },
   { name: 'comments', script: 'comments.ts', args: ['--events', '2000', '--samples', '40'], quickArgs: ['--events', '300', '--samples', '10'] },
   { name: 'deadlines', script: 'deadlines.ts', args: ['--cases', '1000'], quickArgs: ['--cases', '100'] },

@@ -3,8 +3,10 @@ import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { startLocalStack, StartupError, DEFAULT_PORTS, ROOT } from '../local/stack.ts';
 import { ensureConsoleBuilt } from '../console/build.ts';
+import { prettyLogsWhenWatched } from '../local/pretty-logs.ts';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+prettyLogsWhenWatched();
 
 const usage = `usage: npm start [-- --in-memory] [--data-dir DIR] [--policy FILE]
   env: PORT (API, ${DEFAULT_PORTS.api}), DYNAMODB_PORT (${DEFAULT_PORTS.dynamodb}), SFN_PORT (${DEFAULT_PORTS.stepfunctions}), SES_PORT (${DEFAULT_PORTS.ses}), SMTP_PORT (${DEFAULT_PORTS.smtp}),
@@ -55,6 +57,8 @@ async function main() {
     clientsPath: process.env['ESCALATOR_LOCAL_CLIENTS'],
     usersPath: process.env['ESCALATOR_LOCAL_USERS'],
     reconcileEveryMs: port('ESCALATOR_RECONCILE_MS', 5_000),
+    // The business metrics as Lambda prints them (EMF on stdout); ESCALATOR_METRICS=off hides them.
+    metrics: process.env['ESCALATOR_METRICS'] !== 'off',
     log: (line) => console.error(line),
   });
   const { urls } = stack;

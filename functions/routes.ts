@@ -1,6 +1,7 @@
 // The route table: the one list of HTTP routes. The CDK API (lib/http-api.ts), the local gateway
 // (local/gateway.ts) and the OpenAPI document (functions/http/openapi.ts) are all built from it.
-import { z, type ZodType } from 'zod';
+import * as z from 'zod';
+import type { ZodType } from 'zod';
 import { Level, Priority, Status } from './domain/model.ts';
 import { PolicySchema, type Policy } from './domain/policy.ts';
 import { REFUSAL_REASONS } from './domain/inbound.ts';

@@ -10,6 +10,7 @@ import { EscalationWorkflow } from './escalation-workflow.ts';
 import { EscalatorApi } from './http-api.ts';
 import { InboundEmail } from './inbound.ts';
 import { Notifications } from './notifications.ts';
+import { Observability } from './observability.ts';
 import { Ops } from './ops.ts';
 import { Reconciler } from './reconciler.ts';
 import { StreamEffects } from './stream-effects.ts';
@@ -44,6 +45,7 @@ export class EscalatorStack extends Stack {
   readonly effects: StreamEffects;
   readonly console: ConsoleHosting;
   readonly inbound: InboundEmail;
+  readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: EscalatorStackProps) {
     super(scope, id, props);
@@ -75,6 +77,8 @@ export class EscalatorStack extends Stack {
     this.effects = new StreamEffects(this, 'StreamEffects', { ...shared, stateMachine: this.workflow.stateMachine });
     this.console = new ConsoleHosting(this, 'Console', { api: this.api, auth: this.auth });
     this.inbound = new InboundEmail(this, 'Inbound', { policyDocument, domain: inboundDomain, cases: this.cases, linkSigningKey: this.notifications.linkSigningKey, ops: this.ops });
+    // Last: its alarm status widget lists every alarm the constructs above raised.
+    this.observability = new Observability(this, 'Observability', { ops: this.ops, api: this.api, stateMachine: this.workflow.stateMachine, streamEffects: this.effects.function });
 
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
     output('ApiUrl', this.api.url, 'Base URL of the API (set the policy\'s notifications.publicBaseUrl to it)');
@@ -91,6 +95,7 @@ export class EscalatorStack extends Stack {
     output('InboundDomain', inboundDomain, 'Customers reply to reply+<case>.<signature>@ this domain: point its MX record at SES receiving (README "Receiving replies")');
     output('ReceiptRuleSetName', this.inbound.ruleSet.receiptRuleSetName, 'Make it active: aws ses set-active-receipt-rule-set --rule-set-name <this>');
     output('InboundBucketName', this.inbound.bucket.bucketName, 'Raw inbound messages (raw/) and the attachments kept from replies (attachments/)');
+    output('DashboardName', this.observability.dashboard.dashboardName, 'CloudWatch dashboard: API, workflow executions, business metrics, reconciler lag, alarms');
     output('AlarmTopicArn', this.ops.alarmTopic.topicArn, 'Subscribe operations to this topic');
     output('DeadLetterQueueUrl', this.ops.deadLetterQueue.queueUrl, 'Failed asynchronous events (reconciler runs, bounce notifications) and stream records the effects consumer gave up on');
   }

@@ -21,6 +21,8 @@ export class Ops extends Construct {
   readonly topicKey: Key;
   readonly alarmTopic: Topic;
   readonly deadLetterQueue: Queue;
+  /** Every alarm raised through alarm(), for the dashboard's alarm status (lib/observability.ts). */
+  readonly alarms: Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: OpsProps = {}) {
     super(scope, id);
@@ -70,17 +72,21 @@ export class Ops extends Construct {
       'an asynchronous event (reconciler run, email bounce) or a batch of stream records failed all retries and waits in the dead-letter queue');
   }
 
-  /** An alarm that fires when the metric reaches `threshold` (default: the first occurrence) in one 5-minute period, to the alarm topic. */
-  alarm(id: string, metric: IMetric, description: string, scope: Construct = this, threshold = 1): Alarm {
+  /**
+   * An alarm that fires when the metric reaches `threshold` (default: the first occurrence) in one period, to the
+   * alarm topic. Missing data is normal (no traffic, no failures) unless `missing` says it means trouble.
+   */
+  alarm(id: string, metric: IMetric, description: string, scope: Construct = this, threshold = 1, missing: TreatMissingData = TreatMissingData.NOT_BREACHING): Alarm {
     const alarm = new Alarm(scope, id, {
       metric,
       threshold,
       evaluationPeriods: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
+      treatMissingData: missing,
       alarmDescription: description,
     });
     alarm.addAlarmAction(new SnsAction(this.alarmTopic));
+    this.alarms.push(alarm);
     return alarm;
   }
 }

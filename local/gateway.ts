@@ -10,6 +10,7 @@ import type { Context } from 'aws-lambda';
 import { ROUTES, type RouteSpec } from '../functions/routes.ts';
 import type { HttpEvent, HttpResult } from '../functions/commons/http.ts';
 import { CONSOLE_CALLBACK_PATH, CONSOLE_CLIENT_ID, type LocalAuth } from './auth.ts';
+import { invokeIsolated, loadIsolated } from './invocations.ts';
 import { CONSOLE_PREFIX, consoleFile } from './console-files.ts';
 
 /** API Gateway refuses payloads over 10 MB before the Lambda sees them; the handlers' own limit is far lower. */
@@ -63,7 +64,7 @@ export function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   const handlerFor = async (spec: RouteSpec): Promise<Handler> => {
     const file = spec.handler.file;
-    if (!modules.has(file)) modules.set(file, import(pathToFileURL(resolve(opts.root, file)).href) as Promise<Record<string, unknown>>);
+    if (!modules.has(file)) modules.set(file, loadIsolated(() => import(pathToFileURL(resolve(opts.root, file)).href) as Promise<Record<string, unknown>>));
     const fn = (await modules.get(file)!)[spec.handler.export];
     if (typeof fn !== 'function') throw new Error(`${file} has no export ${spec.handler.export}`);
     return fn as Handler;
@@ -259,7 +260,7 @@ export function startGateway(opts: GatewayOptions): Promise<Gateway> {
       getRemainingTimeInMillis: () => 29_000,
     } as unknown as Context;
 
-    const result = await (await handlerFor(spec))(event, context);
+    const result = await invokeIsolated(await handlerFor(spec), event, context);
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(result.headers ?? {})) out[k] = String(v);
     const payload = result.body === undefined ? '' : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;

@@ -12,6 +12,7 @@ import type { Policy } from '../functions/domain/policy.ts';
 import { loadPolicy, PolicyFileError } from '../lib/policy-file.ts';
 import { createLocalAuth, loadLocalClients, loadLocalUsers, type LocalAuth } from './auth.ts';
 import { startGateway, type Gateway } from './gateway.ts';
+import { invokeIsolated, loadIsolated, LOCAL_MAX_CONCURRENCY } from './invocations.ts';
 import { startLocalSes } from './ses.ts';
 import { startLocalSmtp } from './smtp.ts';
 import { LOCAL_REGION, localDefinition, readTemplate, type CfnTemplate, type HandlerRef } from './template.ts';
@@ -40,6 +41,8 @@ export interface LocalStackOptions {
   tableName?: string;
   /** Consume the table's stream (default). Tests turn it off to prove what the reconciler does on its own. */
   consumeStream?: boolean;
+  /** Print the functions' EMF metric documents on stdout as Lambda does (npm start does; tests opt in). Default false. */
+  metrics?: boolean;
   /** JSON file of extra local people for the console's sign-in: [{username, password, groups}]. */
   usersPath?: string | undefined;
   log?: (line: string) => void;
@@ -126,11 +129,14 @@ function linkSigningKey(dataDir: string | undefined): string {
 
 const loaded = new Map<string, Promise<Record<string, unknown>>>();
 async function loadHandler(ref: HandlerRef): Promise<(event: unknown, context?: unknown) => Promise<unknown>> {
-  if (!loaded.has(ref.file)) loaded.set(ref.file, import(pathToFileURL(resolve(ROOT, ref.file)).href) as Promise<Record<string, unknown>>);
+  if (!loaded.has(ref.file)) loaded.set(ref.file, loadIsolated(() => import(pathToFileURL(resolve(ROOT, ref.file)).href) as Promise<Record<string, unknown>>));
   const fn = (await loaded.get(ref.file)!)[ref.export];
   if (typeof fn !== 'function') throw new Error(`${ref.file} has no export ${ref.export}`);
   return fn as (event: unknown, context?: unknown) => Promise<unknown>;
 }
+
+/** A local function's name: its module's (evaluate, effects, reconciler…), as the route's operationId names an API function. */
+const functionNameOf = (ref: HandlerRef): string => ref.file.replace(/^.*\//, '').replace(/\.ts$/, '');
 
 /** The Lambda context a handler gets locally (Powertools reads these fields). */
 function lambdaContext(functionName: string) {
@@ -234,7 +240,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       ESCALATOR_POLICY_JSON: JSON.stringify(localPolicy),
       LINK_SIGNING_KEY: linkSigningKey(dataDir),
       POWERTOOLS_LOG_LEVEL: process.env['LOG_LEVEL'] ?? process.env['POWERTOOLS_LOG_LEVEL'] ?? 'WARN',
-      POWERTOOLS_DEV: 'true',
+      // Many invocations overlap in this one process: scope Powertools' state per invocation as Lambda does (local/invocations.ts).
+      AWS_LAMBDA_MAX_CONCURRENCY: LOCAL_MAX_CONCURRENCY,
+      // Not POWERTOOLS_DEV: stdout carries exactly the one-line JSON Lambda writes (bin/local.ts shows it readably on a
+      // terminal). EMF metrics only when asked (`metrics: true`): npm start does, tests opt in.
+      POWERTOOLS_METRICS_DISABLED: opts.metrics ? 'false' : 'true',
     });
 
     const { DynamoDBClient, CreateTableCommand, DescribeTableCommand } = await import('@aws-sdk/client-dynamodb');
@@ -254,7 +264,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       dispatch: async (resource, input) => {
         const ref = def.lambdas.get(resource);
         if (!ref) throw new Error(`no local handler for ${resource}`);
-        return (await loadHandler(ref))(input, lambdaContext(ref.export));
+        return invokeIsolated(await loadHandler(ref), input, lambdaContext(functionNameOf(ref)));
       },
       log,
     }).catch((e: NodeJS.ErrnoException) => {
@@ -272,7 +282,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         endpoint: dynamodbEndpoint,
         tableName,
         mapping: consumer.mapping,
-        invoke: async (event) => (await loadHandler(consumer.handler))(event, lambdaContext(consumer.handler.export)),
+        invoke: async (event) => invokeIsolated(await loadHandler(consumer.handler), event, lambdaContext(functionNameOf(consumer.handler))),
         checkpointFile: dataDir ? join(dataDir, `stream-checkpoint-${tableName}.json`) : undefined,
         failureFile: dataDir ? join(dataDir, 'stream-failures.jsonl') : undefined,
         log,
@@ -305,7 +315,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     let running: Promise<unknown> | undefined;
     const reconcile = () => {
       running ??= loadHandler(reconcilerRef)
-        .then((fn) => fn({}))
+        .then((fn) => invokeIsolated(fn, {}, lambdaContext('reconciler')))
         .catch((e: unknown) => log(`reconciler: ${(e as Error).message}`))
         .finally(() => (running = undefined));
       return running;

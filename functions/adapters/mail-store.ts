@@ -4,6 +4,8 @@
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { MailStore } from '../app/ports.ts';
+import { withoutSdkLogging } from '../commons/clients/without-sdk-logging.ts';
+import { traced } from '../commons/tracing.ts';
 
 /** The receipt rule's object key prefix for raw messages (lib/inbound.ts); the local SMTP server uses it too. */
 export const RAW_PREFIX = 'raw/';
@@ -12,7 +14,7 @@ export const rawKeyOf = (sesMessageId: string) => `${RAW_PREFIX}${sesMessageId}`
 let s3: Promise<{ client: import('@aws-sdk/client-s3').S3Client; sdk: typeof import('@aws-sdk/client-s3') }> | undefined;
 /** The S3 client, created once per cold start, only where the bucket is used (the local stack never loads it). */
 function s3Client() {
-  s3 ??= import('@aws-sdk/client-s3').then((sdk) => ({ client: new sdk.S3Client({}), sdk }));
+  s3 ??= import('@aws-sdk/client-s3').then((sdk) => ({ client: traced(withoutSdkLogging(new sdk.S3Client({}))), sdk }));
   return s3;
 }
 

@@ -3,6 +3,8 @@
 // The console's app client may ask for every scope; this trigger takes away those the groups do not give, so the
 // JWT authorizer then checks a person's token exactly as it checks a machine client's.
 import type { PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
+import { observed } from '../commons/middleware.ts';
+import { logger } from '../commons/observability.ts';
 import { SCOPES, scopesOfGroups } from './scopes.ts';
 
 const API_SCOPES: readonly string[] = Object.values(SCOPES);
@@ -13,10 +15,11 @@ export function scopesToSuppress(groups: readonly string[], requested: readonly 
   return requested.filter((s) => API_SCOPES.includes(s) && !held.has(s));
 }
 
-export const handler = async (event: PreTokenGenerationV2TriggerEvent): Promise<PreTokenGenerationV2TriggerEvent> => {
+export const handler = observed('pre-token', async (event: PreTokenGenerationV2TriggerEvent): Promise<PreTokenGenerationV2TriggerEvent> => {
   const groups = event.request.groupConfiguration.groupsToOverride ?? [];
-  event.response = {
-    claimsAndScopeOverrideDetails: { accessTokenGeneration: { scopesToSuppress: scopesToSuppress(groups, event.request.scopes ?? []) } },
-  };
+  const suppress = scopesToSuppress(groups, event.request.scopes ?? []);
+  event.response = { claimsAndScopeOverrideDetails: { accessTokenGeneration: { scopesToSuppress: suppress } } };
+  // No case here: a sign-in. The user name is Cognito's, the groups are what the scopes follow.
+  logger.info('token scopes', { userName: event.userName, groups, suppressed: suppress });
   return event;
-};
+});

@@ -1,10 +1,13 @@
 // Primary adapter plumbing: turns API Gateway v2 events into validated input and results or errors into
 // responses. Errors are mapped to HTTP status codes here and nowhere else (RFC 9457 problem+json).
-import middy from '@middy/core';
+import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { z, type ZodType } from 'zod';
-import { ConflictError, InvalidLinkError, NotFoundError, ValidationError } from '../domain/errors.ts';
+import * as z from 'zod';
+import type { ZodType } from 'zod';
+import { DynamoDBServiceException, ProvisionedThroughputExceededException, RequestLimitExceeded, ThrottlingException } from '@aws-sdk/client-dynamodb';
+import { ConflictError, IdempotencyKeyReuseError, InvalidLinkError, NotFoundError, ValidationError, VersionConflictError } from '../domain/errors.ts';
 import type { Actor } from '../domain/model.ts';
+import { observed, tagCase } from './middleware.ts';
 import { logger } from './observability.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
@@ -23,24 +26,28 @@ export class RequestError extends Error {
   }
 }
 
-const STATUS_BY_ERROR: Record<string, [number, string]> = {
-  ValidationError: [400, 'Invalid request'],
-  NotFoundError: [404, 'Not found'],
-  ConflictError: [409, 'Conflict'],
-  VersionConflictError: [409, 'Version conflict'],
-  IdempotencyKeyReuseError: [409, 'Idempotency key reused'],
-  InvalidLinkError: [403, 'Invalid link'],
-};
+/**
+ * The one error mapping, by class (instanceof, so a subclass maps like its parent), most specific first. One bundle
+ * per function holds one copy of each class, so identity is sound (no mapping by name, which any error can claim).
+ */
+const BY_CLASS: readonly [abstract new (...args: never[]) => Error, number, string][] = [
+  [VersionConflictError, 409, 'Version conflict'],
+  [IdempotencyKeyReuseError, 409, 'Idempotency key reused'],
+  [ConflictError, 409, 'Conflict'],
+  [ValidationError, 400, 'Invalid request'],
+  [NotFoundError, 404, 'Not found'],
+  [InvalidLinkError, 403, 'Invalid link'],
+];
 
 /** AWS telling us to slow down is not the client's fault and not a bug: 503 with a hint, never a bare 500. */
-const BUSY_ERRORS = new Set(['ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded', 'TooManyRequestsException']);
-
-function familyOf(err: Error): string {
-  if (err instanceof ConflictError) return 'ConflictError';
-  if (err instanceof NotFoundError) return 'NotFoundError';
-  if (err instanceof ValidationError) return 'ValidationError';
-  if (err instanceof InvalidLinkError) return 'InvalidLinkError';
-  return '';
+function isThrottling(err: unknown): boolean {
+  return (
+    err instanceof ProvisionedThroughputExceededException ||
+    err instanceof RequestLimitExceeded ||
+    err instanceof ThrottlingException ||
+    // Any SDK client's throttling errors (Step Functions, SES…) carry this mark from the SDK's retry classification.
+    (err instanceof Error && (err as { $retryable?: { throttling?: boolean } }).$retryable?.throttling === true)
+  );
 }
 
 export function problem(status: number, title: string, detail: string, errors?: { path: string; message: string }[]): HttpResult {
@@ -54,21 +61,19 @@ export function problem(status: number, title: string, detail: string, errors?: 
 export function toProblem(err: unknown): HttpResult {
   if (err instanceof RequestError) return problem(err.status, err.title, err.message, err.errors);
   if (err instanceof z.ZodError) return problem(400, 'Invalid request', 'the request failed validation', zodErrors(err));
-  const name = err instanceof Error ? err.name : '';
-  // By name (errors cross module copies in bundles), else by family: a subclass of a domain error maps like it.
-  const mapped = STATUS_BY_ERROR[name] ?? (err instanceof Error ? STATUS_BY_ERROR[familyOf(err)] : undefined);
-  if (mapped && err instanceof Error) {
-    const errors = (err as { errors?: { path: string; message: string }[] }).errors;
-    return problem(mapped[0], mapped[1], err.message, errors);
+  const mapped = BY_CLASS.find(([cls]) => err instanceof cls);
+  if (mapped) {
+    const e = err as Error & { errors?: { path: string; message: string }[] };
+    return problem(mapped[1], mapped[2], e.message, e.errors);
   }
-  if (BUSY_ERRORS.has(name)) {
+  if (isThrottling(err)) {
     logger.warn('downstream throttled', { error: err as Error });
     const busy = problem(503, 'Service busy', 'the service is busy; retry shortly');
     return { ...busy, headers: { ...busy.headers, 'retry-after': '1' } };
   }
-  if (name === 'ValidationException' && /item size has exceeded/i.test((err as Error).message)) {
+  if (err instanceof DynamoDBServiceException && err.name === 'ValidationException' && /item size has exceeded/i.test(err.message)) {
     // DynamoDB's 400 KB item limit: the change would make the case too large to store. Nothing was written.
-    logger.error('case item too large', { error: err as Error });
+    logger.error('case item too large', { error: err });
     return problem(409, 'Case too large', 'the case cannot store this change (its size limit is reached); shorten the text or open a follow-up case');
   }
   logger.error('unhandled error', { error: err as Error });
@@ -153,11 +158,15 @@ function isJsonMediaType(header: string | undefined): boolean {
   return true;
 }
 
+/** What the strict JSON body middleware leaves on the event: the parsed body, or undefined for an empty one. */
+const PARSED = Symbol('parsed JSON body');
+type WithParsedBody = HttpEvent & { [PARSED]?: { value: unknown } };
+
 /**
- * Parse a JSON body strictly: size, encoding, media type, syntax and hostile shapes are checked before the schema,
- * whose strict objects then refuse unknown fields (400 naming each).
+ * The JSON body, read strictly: size, encoding, media type, syntax and hostile shapes are checked before any schema.
+ * undefined for an empty body.
  */
-export function parseBody<T extends ZodType>(event: HttpEvent, schema: T, opts: { optional?: boolean } = {}): z.output<T> {
+function readJsonBody(event: HttpEvent): { value: unknown } | undefined {
   if (event.body && event.body.length > MAX_BODY_BYTES * 2) {
     throw new RequestError(413, 'Payload too large', `the body is larger than ${MAX_BODY_BYTES} bytes`);
   }
@@ -165,22 +174,42 @@ export function parseBody<T extends ZodType>(event: HttpEvent, schema: T, opts: 
   if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) {
     throw new RequestError(413, 'Payload too large', `the body is larger than ${MAX_BODY_BYTES} bytes`);
   }
-  let value: unknown = {};
-  if (raw.trim() !== '') {
-    if (!isJsonMediaType(event.headers['content-type'])) {
-      throw new RequestError(415, 'Unsupported media type', 'send the body as application/json (UTF-8)');
-    }
-    try {
-      value = JSON.parse(raw);
-    } catch (e) {
-      throw new RequestError(400, 'Malformed JSON', `the body is not valid JSON: ${(e as Error).message.slice(0, 200)}`, [{ path: '(body)', message: 'not valid JSON' }]);
-    }
-    const hostile = hostileJson(value);
-    if (hostile.length) throw new RequestError(400, 'Invalid request', 'the body failed validation', hostile);
-  } else if (!opts.optional) {
+  if (raw.trim() === '') return undefined;
+  if (!isJsonMediaType(event.headers['content-type'])) {
+    throw new RequestError(415, 'Unsupported media type', 'send the body as application/json (UTF-8)');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (e) {
+    throw new RequestError(400, 'Malformed JSON', `the body is not valid JSON: ${(e as Error).message.slice(0, 200)}`, [{ path: '(body)', message: 'not valid JSON' }]);
+  }
+  const hostile = hostileJson(value);
+  if (hostile.length) throw new RequestError(400, 'Invalid request', 'the body failed validation', hostile);
+  return { value };
+}
+
+/** Middleware: every request's body is read strictly before the handler runs (a GET with a body is refused too). */
+export function strictJsonBody(): MiddlewareObj<HttpEvent, HttpResult> {
+  return {
+    before: (request) => {
+      const event = request.event as WithParsedBody;
+      const body = readJsonBody(event);
+      if (body) event[PARSED] = body;
+    },
+  };
+}
+
+/**
+ * The body validated by the route's schema (strict objects refuse unknown fields: 400 naming each). The strict JSON
+ * middleware has parsed it already; an event that did not pass through it (a direct call) is read here the same way.
+ */
+export function parseBody<T extends ZodType>(event: HttpEvent, schema: T, opts: { optional?: boolean } = {}): z.output<T> {
+  const parsed = (event as WithParsedBody)[PARSED] ?? readJsonBody(event);
+  if (!parsed && !opts.optional) {
     throw new RequestError(400, 'Invalid request', 'a JSON body is required', [{ path: '(body)', message: 'required' }]);
   }
-  const r = schema.safeParse(value);
+  const r = schema.safeParse(parsed ? parsed.value : {});
   if (!r.success) throw new RequestError(400, 'Invalid request', 'the body failed validation', zodErrors(r.error));
   return r.data;
 }
@@ -225,15 +254,36 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
   return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
 }
 
-/** Every HTTP handler: middy with the one error mapper and structured logging. */
-export function httpHandler(fn: (event: HttpEvent, context: Context) => Promise<HttpResult>) {
-  return middy<HttpEvent, HttpResult>()
-    .before((request) => {
-      logger.addContext(request.context);
-      logger.appendKeys({ route: request.event.routeKey, requestId: request.event.requestContext?.requestId });
-    })
-    .onError((request) => {
+/** Middleware: the one error mapper. Whatever a handler or a middleware throws becomes problem+json (toProblem). */
+export function problemJson(): MiddlewareObj<HttpEvent, HttpResult> {
+  return {
+    onError: (request) => {
       request.response = toProblem(request.error);
-    })
-    .handler(fn);
+    },
+  };
+}
+
+/** Middleware: the route and request on every log line, the case in the path as the invocation's case, one line per answer. */
+function requestLog(): MiddlewareObj<HttpEvent, HttpResult> {
+  const answered = (request: { event: HttpEvent; response: HttpResult | null | undefined }) => {
+    const caseId = request.response?.headers?.['location']?.toString().match(/^\/cases\/([^/]+)$/)?.[1];
+    if (caseId) tagCase(caseId);
+    logger.info('request answered', { status: request.response?.statusCode });
+  };
+  return {
+    before: (request) => {
+      logger.appendKeys({ route: request.event.routeKey, requestId: request.event.requestContext?.requestId });
+      const id = request.event.pathParameters?.['id'];
+      if (id) tagCase(id);
+    },
+    after: answered,
+    onError: answered,
+  };
+}
+
+/** Every HTTP handler: the observed stack, the request log, the one error mapper and the strict JSON body. */
+export function httpHandler(fn: (event: HttpEvent, context: Context) => Promise<HttpResult>) {
+  // middy runs `before` in this order and `after`/`onError` in reverse: the error mapper answers first, so the
+  // request log and the trace see the status the caller gets.
+  return observed<HttpEvent, HttpResult>('http', fn, requestLog(), problemJson(), strictJsonBody());
 }

@@ -1,8 +1,9 @@
 // Domain: working calendars — when an SLA clock runs. A calendar is a time zone, working windows per weekday and
 // holidays; the arithmetic here turns "4 hours of working time from this instant" into an absolute instant, so the
-// workflow still waits for a timestamp. Pure: functions of (calendar, instants); the IANA rules come from luxon.
-import { DateTime, IANAZone } from 'luxon';
-import { z } from 'zod';
+// workflow still waits for a timestamp. Pure: functions of (calendar, instants); the IANA rules come from the
+// runtime's Intl data (functions/domain/zoned.ts).
+import * as z from 'zod';
+import { atTimeOfDay, isoDateOf, isRealIsoDate, isValidZone, plusDays, readableLocal, startOfDay, weekdayOf, zonedAt, type Zoned } from './zoned.ts';
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
@@ -32,7 +33,7 @@ export function parseWindow(text: string): { start: number; end: number } | stri
 }
 
 function isRealDate(d: string): boolean {
-  return ISO_DATE.test(d) && DateTime.fromISO(d, { zone: 'UTC' }).isValid;
+  return ISO_DATE.test(d) && isRealIsoDate(d);
 }
 
 const Windows = z.array(z.string()).default([]);
@@ -49,7 +50,7 @@ export const CalendarSchema = z
       .describe('local dates (YYYY-MM-DD) without working time; a policy file may add more from an iCalendar file (holidaysFile)'),
   })
   .superRefine((cal, ctx) => {
-    if (!IANAZone.isValidZone(cal.timeZone)) {
+    if (!isValidZone(cal.timeZone)) {
       ctx.addIssue({ code: 'custom', path: ['timeZone'], message: `unknown time zone "${cal.timeZone}" (use an IANA name such as Europe/Berlin)` });
     }
     let any = false;
@@ -121,12 +122,12 @@ interface Compiled {
   holidays: Set<string>;
   /**
    * The calendar's windows as instants, in order, for the contiguous local days [first, last]; extended on demand
-   * in both directions. Time-zone work (luxon) happens once per local day here, so a lookup is a binary search —
+   * in both directions. Time-zone work (Intl) happens once per local day here, so a lookup is a binary search —
    * a month-long what-if asks for the same days hundreds of thousands of times.
    */
   spans: Span[];
-  first: DateTime | undefined;
-  last: DateTime | undefined;
+  first: Zoned | undefined;
+  last: Zoned | undefined;
   /** Start of the first covered local day and of the day after the last one. */
   coverStart: number;
   coverEnd: number;
@@ -155,45 +156,45 @@ function compile(cal: Calendar): Compiled {
 }
 
 /** The local instant `seconds` into local date `date`; a time skipped by a DST change moves forward (luxon's rule). */
-function localInstant(date: DateTime, seconds: number): number {
-  if (seconds >= DAY_S) return date.plus({ days: 1 }).startOf('day').toMillis();
-  return date.set({ hour: Math.floor(seconds / 3600), minute: Math.floor((seconds % 3600) / 60), second: seconds % 60, millisecond: 0 }).toMillis();
+function localInstant(date: Zoned, seconds: number): number {
+  if (seconds >= DAY_S) return startOfDay(plusDays(date, 1)).ts;
+  return atTimeOfDay(date, seconds).ts;
 }
 
-function windowsOn(c: Compiled, date: DateTime): Span[] {
-  if (c.holidays.has(date.toISODate()!)) return [];
-  return c.week[date.weekday]!.map((w) => ({ start: localInstant(date, w.start), end: localInstant(date, w.end) })).filter((s) => s.end > s.start);
+function windowsOn(c: Compiled, date: Zoned): Span[] {
+  if (c.holidays.has(isoDateOf(date))) return [];
+  return c.week[weekdayOf(date)]!.map((w) => ({ start: localInstant(date, w.start), end: localInstant(date, w.end) })).filter((s) => s.end > s.start);
 }
 
 function appendDays(c: Compiled, days: number): void {
   for (let i = 0; i < days; i++) {
-    const day = c.last!.plus({ days: 1 }).startOf('day');
+    const day = startOfDay(plusDays(c.last!, 1));
     c.spans.push(...windowsOn(c, day));
     c.last = day;
   }
-  c.coverEnd = c.last!.plus({ days: 1 }).startOf('day').toMillis();
+  c.coverEnd = startOfDay(plusDays(c.last!, 1)).ts;
 }
 
 function prependDays(c: Compiled, days: number): void {
   const added: Span[] = [];
   let first = c.first!;
   for (let i = 0; i < days; i++) {
-    first = first.minus({ days: 1 }).startOf('day');
+    first = startOfDay(plusDays(first, -1));
     added.unshift(...windowsOn(c, first));
   }
   c.spans = [...added, ...c.spans];
   c.first = first;
-  c.coverStart = first.toMillis();
+  c.coverStart = first.ts;
 }
 
 /** The index of the first window ending after `at` (the covered days reach `at`; the index may equal spans.length). */
 function indexAfter(c: Compiled, at: number): number {
   if (!c.first) {
-    const day = DateTime.fromMillis(at, { zone: c.zone }).startOf('day');
+    const day = startOfDay(zonedAt(at, c.zone));
     c.first = day;
     c.last = day;
     c.spans = windowsOn(c, day);
-    c.coverStart = day.toMillis();
+    c.coverStart = day.ts;
     appendDays(c, CHUNK_DAYS);
   }
   while (at < c.coverStart) prependDays(c, CHUNK_DAYS);
@@ -276,6 +277,5 @@ export function describeWeek(cal: Calendar): string {
 
 /** An instant as the calendar's people read it, e.g. "Mon 7 Dec 2026 12:30 Europe/Berlin". */
 export function localTime(at: number, timeZone: string | null): string {
-  const t = DateTime.fromMillis(at, { zone: timeZone ?? 'UTC', locale: 'en-GB' });
-  return `${t.toFormat(t.second ? 'ccc d LLL yyyy HH:mm:ss' : 'ccc d LLL yyyy HH:mm')} ${timeZone ?? 'UTC'}`;
+  return `${readableLocal(at, timeZone ?? 'UTC')} ${timeZone ?? 'UTC'}`;
 }

@@ -1,4 +1,4 @@
-// Domain: typed errors. The HTTP layer maps their names to status codes in one place (functions/commons/http.ts).
+// Domain: typed errors. The HTTP layer maps their classes to status codes in one place (functions/commons/http.ts).
 
 /** A field is wrong in a way the schema alone could not tell (e.g. an unknown department). → 400 */
 export class ValidationError extends Error {

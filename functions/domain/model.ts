@@ -1,5 +1,5 @@
 // Domain: the case and its parts as zod schemas; the TypeScript types come from them.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PinnedTerms } from './policy.ts';
 
 export const Priority = z.enum(['P1', 'P2', 'P3', 'P4']).describe('P1 is the most urgent');

@@ -1,7 +1,7 @@
 // Domain: what people do to a case — create, escalate, transfer, comment, compensate, pause, resolve… — as pure
 // functions of (case, input, context). Each checks the case's state, throws a typed error when the action does not
 // fit, and returns the changed case with its timeline events and owed emails.
-import { z } from 'zod';
+import * as z from 'zod';
 import { appendEvents, type ChangeContext } from './change.ts';
 import { ConflictError, NotFoundError, ValidationError } from './errors.ts';
 import {

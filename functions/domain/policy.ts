@@ -1,6 +1,6 @@
 // Domain: the escalation policy document — budgets, deadlines, routing, authority, recipients — validated once.
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CalendarName, CalendarSchema, calendarClock, roundTheClock, type Calendar, type WorkingClock } from './calendar.ts';
 import { durationMs, durationProblem } from './duration.ts';
 import { DepartmentName, Level, LEVELS, Priority, Tier, type Level as LevelT, type Priority as PriorityT } from './model.ts';

@@ -3,7 +3,7 @@
 // a schema for every body, and the constraints the handlers enforce (the policy's departments and currency, the
 // header formats). test/api/contract.test.ts holds the server to it.
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import { z } from 'zod';
+import * as z from 'zod';
 import { getPolicy } from '../commons/config.ts';
 import { httpHandler } from '../commons/http.ts';
 import type { Policy } from '../domain/policy.ts';

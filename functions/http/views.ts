@@ -1,5 +1,5 @@
 // Primary adapter: what clients see of a case (the contract in API.md), as a zod schema for OpenAPI.
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   Compensation,
   Customer,

@@ -6,6 +6,7 @@ import type { SESEvent, SESEventRecord } from 'aws-lambda';
 import { rawKeyOf } from '../adapters/mail-store.ts';
 import { inbound } from '../app/inbound-wiring.ts';
 import type { InboundOutcome, ReceivedMail } from '../app/inbound.ts';
+import { observed } from '../commons/middleware.ts';
 import { logger } from '../commons/observability.ts';
 
 export function receivedMail(r: SESEventRecord): ReceivedMail {
@@ -25,7 +26,7 @@ export function receivedMail(r: SESEventRecord): ReceivedMail {
   };
 }
 
-export const handler = async (event: SESEvent): Promise<{ outcomes: InboundOutcome[] }> => {
+export const handler = observed('inbound', async (event: SESEvent): Promise<{ outcomes: InboundOutcome[] }> => {
   const outcomes: InboundOutcome[] = [];
   for (const r of event.Records) {
     const outcome = await inbound.receive(receivedMail(r));
@@ -33,4 +34,4 @@ export const handler = async (event: SESEvent): Promise<{ outcomes: InboundOutco
     outcomes.push(outcome);
   }
   return { outcomes };
-};
+});

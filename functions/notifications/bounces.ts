@@ -2,10 +2,11 @@
 // complaining recipient becomes a suppression item; the email sender (functions/app/effects.ts) checks it and never emails that address again.
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SNSEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ddb } from '../commons/clients/dynamodb.ts';
 import { tableName } from '../commons/config.ts';
-import { logger } from '../commons/observability.ts';
+import { observed, tagCase } from '../commons/middleware.ts';
+import { countMetric, logger, METRIC } from '../commons/observability.ts';
 import { suppressionKey } from './suppression.ts';
 
 const Recipient = z.object({ emailAddress: z.string().min(3) });
@@ -56,8 +57,15 @@ export function suppressionsFrom(message: unknown, now = new Date()): Suppressio
   return [];
 }
 
+/** The case an SES notification is about: SES echoes the sent email's tags (`mail.tags.case`, a list of values; functions/notifications/compose.ts sets it). */
+function caseIdOf(message: unknown): string | undefined {
+  const tags = (message as { mail?: { tags?: Record<string, unknown> } })?.mail?.tags;
+  const v = tags?.['case'];
+  return Array.isArray(v) && typeof v[0] === 'string' ? v[0] : undefined;
+}
+
 /** Failing writes throw: SNS retries the delivery, then it lands in the dead-letter queue. Unreadable messages are skipped. */
-export const handler = async (event: SNSEvent): Promise<{ suppressed: number }> => {
+export const handler = observed('bounces', async (event: SNSEvent): Promise<{ suppressed: number }> => {
   let suppressed = 0;
   for (const record of event.Records) {
     let message: unknown;
@@ -67,13 +75,17 @@ export const handler = async (event: SNSEvent): Promise<{ suppressed: number }> 
       logger.warn('SES notification is not JSON; skipped', { messageId: record.Sns.MessageId });
       continue;
     }
+    // The email's tags name its case (functions/adapters/ses-mailer.ts): the bounce is logged against it.
+    const caseId = caseIdOf(message);
+    if (caseId) tagCase(caseId);
     for (const s of suppressionsFrom(message)) {
       await ddb.send(
         new PutCommand({ TableName: tableName(), Item: { ...suppressionKey(s.address), reason: s.reason, at: s.at } }),
       );
       suppressed++;
+      countMetric(METRIC.addressesSuppressed);
       logger.info('address suppressed', { reason: s.reason });
     }
   }
   return { suppressed };
-};
+});

@@ -11,6 +11,8 @@ import { caseIdOfPk, itemKind } from '../adapters/case-table-schema.ts';
 import { fromCaseItem, fromEmailItem } from '../adapters/case-repository.ts';
 import { effects } from '../app/effects-wiring.ts';
 import type { DeliveryContext, EmailRecord } from '../app/ports.ts';
+import { observed } from '../commons/middleware.ts';
+import { countMetric, logger, METRIC } from '../commons/observability.ts';
 
 type Image = Record<string, AttributeValue>;
 
@@ -74,7 +76,7 @@ function effectOf(r: DynamoDBRecord, { keys, next }: Parsed): { caseId: string; 
 
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
-export const handler = async (event: DynamoDBStreamEvent, context?: Context) => {
+export const handler = observed('stream-effects', async (event: DynamoDBStreamEvent, context?: Context) => {
   const parsed = new Map<DynamoDBRecord, Parsed>(event.Records.map((r) => [r, parse(r)]));
   // The emails each case is owed in this batch: a later one to the same person may make an earlier one pointless.
   const owed = new Map<string, EmailRecord[]>();
@@ -96,9 +98,12 @@ export const handler = async (event: DynamoDBStreamEvent, context?: Context) => 
     chains.set(effect.caseId, run);
     await run;
   };
-  return processPartialResponse(event, recordHandler, processor, {
+  const response = await processPartialResponse(event, recordHandler, processor, {
     ...(context ? { context } : {}),
     processInParallel: true,
     throwOnFullBatchFailure: false,
   });
-};
+  // Each reported failure is a record the event source mapping hands over again.
+  countMetric(METRIC.streamRecordsRetried, response.batchItemFailures.length);
+  return response;
+});

@@ -2,10 +2,11 @@
 // with pure domain code, and tell the workflow when to wake next. The emails that owes go out from the table's stream.
 // Re-entrant: running it twice, or after a restart, applies nothing twice (each change is a conditional write on the
 // case version).
-import { z } from 'zod';
+import * as z from 'zod';
 import { caseRepository } from '../adapters/case-repository.ts';
 import { cases } from '../app/wiring.ts';
 import { getPolicy } from '../commons/config.ts';
+import { observed, tagCase } from '../commons/middleware.ts';
 import { logger } from '../commons/observability.ts';
 import { systemActor } from '../domain/change.ts';
 import { applyDueTimers, nextWakeUp } from '../domain/sla.ts';
@@ -23,8 +24,9 @@ export interface EvaluateResult {
   reason?: 'superseded' | 'deleted' | 'nothing-left';
 }
 
-export const handler = async (event: unknown): Promise<EvaluateResult> => {
+export const handler = observed('evaluate', async (event: unknown): Promise<EvaluateResult> => {
   const { caseId, timerVersion } = TimerInput.parse(event);
+  tagCase(caseId);
   const stored = await caseRepository.get(caseId);
   if (!stored) return { caseId, timerVersion, wakeAt: null, done: true, reason: 'deleted' };
   if (stored.timer.version !== timerVersion) return { caseId, timerVersion, wakeAt: null, done: true, reason: 'superseded' };
@@ -46,4 +48,4 @@ export const handler = async (event: unknown): Promise<EvaluateResult> => {
   return wakeAt === null
     ? { caseId, timerVersion, wakeAt: null, done: true, reason: 'nothing-left' }
     : { caseId, timerVersion, wakeAt, done: false };
-};
+});

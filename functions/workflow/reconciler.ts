@@ -9,7 +9,8 @@ import type { EmailRecord } from '../app/ports.ts';
 import { cases } from '../app/wiring.ts';
 import { sfn } from '../commons/clients/sfn.ts';
 import { getPolicy, stateMachineArn } from '../commons/config.ts';
-import { logger } from '../commons/observability.ts';
+import { observed } from '../commons/middleware.ts';
+import { countMetric, gauge, logger, METRIC } from '../commons/observability.ts';
 import { systemActor } from '../domain/change.ts';
 import { warningDigestMs } from '../domain/policy.ts';
 import { nextWakeUp } from '../domain/sla.ts';
@@ -25,17 +26,22 @@ export interface ReconcileReport {
 const GRACE_MS = 5_000;
 
 
-export const handler = async (): Promise<ReconcileReport> => {
+export const handler = observed('reconciler', async (): Promise<ReconcileReport> => {
   const report: ReconcileReport = { checked: 0, timersStarted: 0, emailsSent: 0, failedTimersReplaced: 0 };
-  const olderThan = new Date(Date.now() - GRACE_MS).toISOString();
+  const now = Date.now();
+  const olderThan = new Date(now - GRACE_MS).toISOString();
   // Held warnings are the reconciler's own work, not the stream's: every one is seen however young, or a digest whose
   // span has closed would go out without the warnings that joined it in the last GRACE_MS.
   const digests = warningDigestMs(getPolicy()) !== null;
   const isHeldWarning = (emailKey: string | undefined) => digests && emailKey?.split('/')[2] === 'breach-warning';
+  const attention = (await caseRepository.needingAttention(200, new Date(now).toISOString())).filter((i) => i.since < olderThan || isHeldWarning(i.emailKey));
+  // The index is sorted by since: the oldest work not waiting for a digest is what has waited longest (the lag alarm's
+  // metric; a held warning waits by design).
+  const oldest = attention.find((i) => !isHeldWarning(i.emailKey));
+  gauge(METRIC.reconcilerLag, oldest ? Math.max(0, (now - Date.parse(oldest.since)) / 1000) : 0);
   // Pre-breach warnings held for a digest are gathered across cases and sent together after the loop.
   const warnings: EmailRecord[] = [];
-  for (const item of await caseRepository.needingAttention(200, new Date().toISOString())) {
-    if (item.since >= olderThan && !isHeldWarning(item.emailKey)) continue;
+  for (const item of attention) {
     report.checked++;
     try {
       if (item.kind === 'case') {
@@ -43,6 +49,7 @@ export const handler = async (): Promise<ReconcileReport> => {
         if (!c?.timer.pending) continue;
         await effects.handOverTimer(c);
         report.timersStarted++;
+        logger.info('timer started by the reconciler', { caseId: item.caseId, timerVersion: c.timer.version });
       } else if (item.emailKey) {
         const email = await caseRepository.getEmail(item.caseId, item.emailKey);
         if (!email) continue;
@@ -59,9 +66,11 @@ export const handler = async (): Promise<ReconcileReport> => {
     logger.error('warning digests failed', { error: e as Error });
   }
   report.failedTimersReplaced = await replaceFailedTimers();
+  countMetric(METRIC.timersStartedByReconciler, report.timersStarted);
+  countMetric(METRIC.timersReplaced, report.failedTimersReplaced);
   if (report.timersStarted || report.emailsSent || report.failedTimersReplaced) logger.info('reconciled', { ...report });
   return report;
-};
+});
 
 /** A timer execution that failed (after its retries) is replaced by a new one if it still owned its case. */
 async function replaceFailedTimers(): Promise<number> {
@@ -81,6 +90,7 @@ async function replaceFailedTimers(): Promise<number> {
         onlyForTimerVersion: Number(version),
       });
       replaced++;
+      logger.info('failed timer replaced', { caseId, failedExecution: ex.name, status: statusFilter });
     }
   }
   return replaced;

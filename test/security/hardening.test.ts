@@ -211,19 +211,23 @@ describe('limits of the store', () => {
 });
 
 describe('the one error mapper', () => {
-  it('answers AWS throttling with 503 and Retry-After, not a bare 500', () => {
-    const err = Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' });
+  it('answers AWS throttling with 503 and Retry-After, not a bare 500', async () => {
+    const { ProvisionedThroughputExceededException } = await import('@aws-sdk/client-dynamodb');
+    const err = new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: {} });
     const r = toProblem(err);
     expect(r.statusCode).toBe(503);
     expect(r.headers).toMatchObject({ 'content-type': 'application/problem+json', 'retry-after': '1' });
   });
 
-  it('answers DynamoDB\'s item size limit with 409, not a 500', () => {
-    const err = Object.assign(new Error('Item size has exceeded the maximum allowed size'), { name: 'ValidationException' });
-    expect(toProblem(err)).toMatchObject({ statusCode: 409 });
-    expect(toProblem(Object.assign(new Error('Invalid KeyConditionExpression'), { name: 'ValidationException' })).statusCode).toBe(500);
+  it('answers DynamoDB\'s item size limit with 409, not a 500', async () => {
+    const { DynamoDBServiceException } = await import('@aws-sdk/client-dynamodb');
+    const validation = (message: string) => new DynamoDBServiceException({ name: 'ValidationException', $fault: 'client', message, $metadata: {} });
+    expect(toProblem(validation('Item size has exceeded the maximum allowed size'))).toMatchObject({ statusCode: 409 });
+    expect(toProblem(validation('Invalid KeyConditionExpression')).statusCode).toBe(500);
+    // Mapped by class: an error merely calling itself a domain error is not one.
+    expect(toProblem(Object.assign(new Error('x'), { name: 'NotFoundError' })).statusCode).toBe(500);
     // Each is an ERROR for ops (captured, not printed: test/support/logs.ts).
-    expect(loggedErrors().map((l) => l.message)).toEqual(['case item too large', 'unhandled error']);
+    expect(loggedErrors().map((l) => l.message)).toEqual(['case item too large', 'unhandled error', 'unhandled error']);
   });
 
   it('maps a subclass of a domain error like its parent', async () => {

@@ -10,6 +10,28 @@ export interface LoggedError {
 }
 
 let captured: LoggedError[] = [];
+let lines: Record<string, unknown>[] = [];
+
+/**
+ * Every structured line (Powertools log entries at any level, EMF metric documents) written since the current test
+ * began, oldest first. INFO/DEBUG entries and EMF documents are captured and not printed (a passing run stays quiet);
+ * WARN entries are printed as before.
+ */
+export function structuredLines(): Record<string, unknown>[] {
+  return [...lines];
+}
+
+/** The EMF documents written since the current test began (CloudWatch's `_aws` envelope). */
+export function emittedMetrics(): { namespace: string; dimensions: string[][]; metrics: { Name: string; Unit: string }[]; values: Record<string, unknown> }[] {
+  return lines
+    .filter((l) => l['_aws'])
+    .flatMap((l) => {
+      const aws = l['_aws'] as { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
+      return aws.CloudWatchMetrics.map((m) => ({ namespace: m.Namespace, dimensions: m.Dimensions, metrics: m.Metrics, values: l }));
+    });
+}
+
+const QUIET_LINE = /"level"\s*:\s*"(INFO|DEBUG|TRACE)"|"_aws"\s*:/;
 
 /** The ERROR logs written since the current test began, oldest first. */
 export function loggedErrors(): LoggedError[] {
@@ -22,10 +44,19 @@ for (const method of ['log', 'info', 'warn', 'error'] as const) {
   const original = console[method].bind(console);
   console[method] = (...args: unknown[]) => {
     const text = args.length === 1 && typeof args[0] === 'string' ? args[0] : undefined;
+    if (text && !ERROR_LINE.test(text) && QUIET_LINE.test(text)) {
+      try {
+        lines.push(JSON.parse(text) as Record<string, unknown>);
+        return;
+      } catch {
+        // not one JSON line: print it
+      }
+    }
     if (text && ERROR_LINE.test(text)) {
       try {
         const entry = JSON.parse(text) as Record<string, unknown>;
         captured.push({ message: String(entry['message'] ?? ''), entry });
+        lines.push(entry);
         return;
       } catch {
         // not one JSON line: print it
@@ -35,15 +66,26 @@ for (const method of ['log', 'info', 'warn', 'error'] as const) {
   };
 }
 
-// A logger created before the local stack set POWERTOOLS_DEV writes to process.stdout through its own Console.
+// Powertools' logger and metrics write to process.stdout through their own Console (POWERTOOLS_DEV unset, as on Lambda).
 for (const stream of [process.stdout, process.stderr]) {
   const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
   stream.write = ((chunk: unknown, ...rest: unknown[]) => {
     const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : undefined;
+    if (text && !ERROR_LINE.test(text) && QUIET_LINE.test(text)) {
+      try {
+        lines.push(JSON.parse(text) as Record<string, unknown>);
+        const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+        done?.();
+        return true;
+      } catch {
+        // not one JSON line: write it
+      }
+    }
     if (text && ERROR_LINE.test(text)) {
       try {
         const entry = JSON.parse(text) as Record<string, unknown>;
         captured.push({ message: String(entry['message'] ?? ''), entry });
+        lines.push(entry);
         const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
         done?.();
         return true;
@@ -57,6 +99,7 @@ for (const stream of [process.stdout, process.stderr]) {
 
 beforeEach(() => {
   captured = [];
+  lines = [];
 });
 
 afterEach((ctx) => {

@@ -1,8 +1,11 @@
-// Secondary adapter plumbing: one DynamoDB document client per cold start (endpoint from AWS_ENDPOINT_URL_DYNAMODB locally).
+// Secondary adapter plumbing: one DynamoDB document client per cold start (endpoint from AWS_ENDPOINT_URL_DYNAMODB
+// locally), traced: every call is an X-Ray subsegment (functions/commons/tracing.ts).
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { traced } from '../tracing.ts';
 import { withoutSdkLogging } from './without-sdk-logging.ts';
 
-export const ddb = DynamoDBDocumentClient.from(withoutSdkLogging(new DynamoDBClient({ maxAttempts: 4 })), {
+// The document client shares the base client's middleware stack: tracing the base traces both.
+export const ddb = DynamoDBDocumentClient.from(traced(withoutSdkLogging(new DynamoDBClient({ maxAttempts: 4 }))), {
   marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
 });

@@ -1,0 +1,192 @@
+// Cold start of what `cdk synth` really deploys (issue 14's budget): every Lambda asset in the synthesized cloud
+// assembly, imported (never called) in fresh `node` processes next to the bare handler (a DynamoDBClient and one
+// PutItem, bench/fixtures/baseline-handler.ts) bundled by the same esbuild settings in the same run.
+//
+// Unlike bench/cold-start.ts (which bundles each handler module itself, to attribute bytes and CPU to packages), this
+// part reads the bundles from cdk.out: whatever entry layout lib/ chooses, the figure is the deployed one.
+// Budget: every function ≤ 1.4× the baseline's bundle size and ≤ 1.25× its import CPU (median of --runs processes).
+//
+//   node --import tsx bench/deployed.ts [--runs 7] [--cdk-out dir]   (without --cdk-out: synthesizes into a temp dir)
+//   node --import tsx bench/deployed.ts --cdk-out before=dirA,after=dirB   two assemblies side by side in one run
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { deployedBuildOptions, PROBE_ENV } from './cold-start.ts';
+import { argValue, BENCH_DIR, fmtKB, fmtMs, fmtRatio, mainPart, median, progress, removeOnExit, ROOT, runNode, table, type PartOutcome } from './support.ts';
+
+export const SIZE_BUDGET = 1.4;
+export const CPU_BUDGET = 1.25;
+
+interface Bundle {
+  label: string;
+  kind: 'baseline' | 'deployed' | 'what-if';
+  /** The functions (construct paths) that deploy this very bundle (an asset hash shared by several is one bundle). */
+  functions: string[];
+  file: string;
+  bytes: number;
+}
+
+interface TemplateResource {
+  Type: string;
+  Properties?: { Handler?: string };
+  Metadata?: Record<string, unknown>;
+}
+
+/** The Lambda assets of the assembly: each function's `aws:asset:path` (a folder holding index.mjs). */
+function deployedBundles(cdkOut: string, prefix = ''): Bundle[] {
+  const manifest = JSON.parse(readFileSync(join(cdkOut, 'manifest.json'), 'utf8')) as { artifacts: Record<string, { type: string; properties?: { templateFile?: string } }> };
+  const byAsset = new Map<string, Bundle>();
+  for (const a of Object.values(manifest.artifacts)) {
+    if (a.type !== 'aws:cloudformation:stack' || !a.properties?.templateFile) continue;
+    const template = JSON.parse(readFileSync(join(cdkOut, a.properties.templateFile), 'utf8')) as { Resources: Record<string, TemplateResource> };
+    for (const [id, r] of Object.entries(template.Resources)) {
+      if (r.Type !== 'AWS::Lambda::Function' || !r.Metadata?.['escalator:handler']) continue;
+      const assetPath = String(r.Metadata['aws:asset:path']);
+      const dir = join(cdkOut, assetPath);
+      const entry = readdirSync(dir).find((f) => /^index\.(mjs|js)$/.test(f));
+      if (!entry) throw new Error(`${id}: no index.mjs in ${dir}`);
+      const file = join(dir, entry);
+      const ref = r.Metadata['escalator:handler'] as { file: string; export: string };
+      const name = `${prefix}${ref.file.replace(/^functions\//, '')}#${ref.export}`;
+      const seen = byAsset.get(assetPath);
+      if (seen) {
+        seen.functions.push(name);
+        seen.label = `${seen.functions[0]} (+${seen.functions.length - 1} sharing this bundle)`;
+      }
+      else byAsset.set(assetPath, { label: name, kind: 'deployed', functions: [name], file, bytes: statSync(file).size });
+    }
+  }
+  if (!byAsset.size) throw new Error(`no Escalator function assets in ${cdkOut} (was it synthesized with bundling?)`);
+  return [...byAsset.values()].sort((x, y) => x.label.localeCompare(y.label));
+}
+
+async function synthesize(): Promise<string> {
+  const outdir = removeOnExit(mkdtempSync(join(tmpdir(), 'escalator-bench-cdkout-')));
+  progress(`deployed: cdk synth with bundling into ${outdir}…`);
+  const code = `const { createEscalatorApp } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'lib/app.ts')).href)}); createEscalatorApp({ outdir: ${JSON.stringify(outdir)}, context: { 'aws:cdk:enable-asset-metadata': true } }).app.synth();`;
+  await runNode(['--input-type=module', '-e', code], {
+    tsx: true,
+    capture: true,
+    env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' },
+  });
+  return outdir;
+}
+
+/** The baseline and the what-ifs, bundled with the deployed functions' own esbuild settings. */
+async function referenceBundles(): Promise<Bundle[]> {
+  const { NODE_RUNTIME, escalatorBundling } = await import('../lib/escalator-function.ts');
+  const target = NODE_RUNTIME.name.replace(/^nodejs(\d+).*$/, 'node$1');
+  const policyDocument: unknown = JSON.parse(readFileSync(join(ROOT, 'policies', 'default.json'), 'utf8'));
+  const options = deployedBuildOptions(target, policyDocument, escalatorBundling);
+  const outRoot = removeOnExit(mkdtempSync(join(tmpdir(), 'escalator-bench-ref-')));
+  const refs: { label: string; kind: Bundle['kind']; src: string }[] = [
+    { label: 'BASELINE: DynamoDBClient + PutItem', kind: 'baseline', src: 'fixtures/baseline-handler.ts' },
+    { label: 'what-if: baseline + Powertools Tracer (aws-xray-sdk-core) on its client', kind: 'what-if', src: 'fixtures/baseline-powertools-tracer.ts' },
+    ...(existsSync(join(BENCH_DIR, 'fixtures/baseline-escalator-tracing.ts'))
+      ? [{ label: 'what-if: baseline + our X-Ray subsegments (functions/commons/tracing.ts) on its client', kind: 'what-if' as const, src: 'fixtures/baseline-escalator-tracing.ts' }]
+      : []),
+  ];
+  const out: Bundle[] = [];
+  for (const [i, r] of refs.entries()) {
+    const file = join(outRoot, String(i), 'index.mjs');
+    await build({ ...options, entryPoints: [join(BENCH_DIR, r.src)], outfile: file });
+    out.push({ label: r.label, kind: r.kind, functions: [], file, bytes: statSync(file).size });
+  }
+  return out;
+}
+
+interface Probe {
+  ms: number;
+  cpuMs: number;
+  error?: string;
+}
+
+async function probe(file: string): Promise<Probe> {
+  const out = await runNode([join(BENCH_DIR, 'import-probe.mjs'), pathToFileURL(file).href], {
+    capture: true,
+    // As deployed: lib/escalator-function.ts sets NODE_OPTIONS=--enable-source-maps on every function.
+    env: { ...PROBE_ENV, NODE_OPTIONS: '--enable-source-maps' },
+  });
+  return JSON.parse(out) as Probe;
+}
+
+export interface DeployedRow {
+  label: string;
+  kind: Bundle['kind'];
+  functions: string[];
+  bytes: number;
+  sizeRatio: number;
+  cpuMs: number;
+  cpuRatio: number;
+  wallMs: number;
+  withinBudget: boolean;
+  error?: string;
+}
+
+async function measure(): Promise<PartOutcome<DeployedRow[]>> {
+  const runs = Number(argValue('--runs') ?? 7);
+  // One assembly (given or synthesized now), or several named ones (`name=dir,…`) measured side by side.
+  const given = argValue('--cdk-out');
+  const assemblies = given?.includes('=') ? given.split(',').map((p) => p.split('=') as [string, string]) : [['', given ?? (await synthesize())] as [string, string]];
+  const bundles = [...(await referenceBundles()), ...assemblies.flatMap(([name, dir]) => deployedBundles(dir, name ? `${name}: ` : ''))];
+  progress(`deployed: ${runs} rounds × ${bundles.length} bundles, each import in a fresh node…`);
+  const samples = new Map<Bundle, Probe[]>(bundles.map((b) => [b, []]));
+  // Round-robin, so drift (other engineers' tests on the same 2 cores) spreads over every bundle alike.
+  for (let round = 0; round < runs; round++) for (const b of bundles) samples.get(b)!.push(await probe(b.file));
+
+  const base = bundles.find((b) => b.kind === 'baseline')!;
+  const baseCpu = median(samples.get(base)!.map((p) => p.cpuMs));
+  const rows: DeployedRow[] = bundles.map((b) => {
+    const s = samples.get(b)!;
+    const cpuMs = median(s.map((p) => p.cpuMs));
+    const sizeRatio = b.bytes / base.bytes;
+    const cpuRatio = cpuMs / baseCpu;
+    const error = s.find((p) => p.error)?.error?.split('\n')[0];
+    return {
+      label: b.label,
+      kind: b.kind,
+      functions: b.functions,
+      bytes: b.bytes,
+      sizeRatio,
+      cpuMs,
+      cpuRatio,
+      wallMs: median(s.map((p) => p.ms)),
+      withinBudget: !error && sizeRatio <= SIZE_BUDGET && cpuRatio <= CPU_BUDGET,
+      ...(error ? { error } : {}),
+    };
+  });
+  const deployed = rows.filter((r) => r.kind === 'deployed');
+  const over = deployed.filter((r) => !r.withinBudget);
+  const range = (xs: number[]) => `${fmtRatio(Math.min(...xs))}–${fmtRatio(Math.max(...xs))}`;
+  const markdown = [
+    `### Deployed bundles (from the synthesized cloud assembly) against the bare handler`,
+    ``,
+    `Every \`AWS::Lambda::Function\` asset \`cdk synth\` produces (bundles shared by several functions counted once), imported — never called — in a fresh \`node\` with \`NODE_OPTIONS=--enable-source-maps\` as deployed, ${runs} rounds round-robin, median. ` +
+      `The baseline is bench/fixtures/baseline-handler.ts bundled with the same esbuild options in the same run. Budget: size ≤ ${SIZE_BUDGET}×, import CPU ≤ ${CPU_BUDGET}×.`,
+    ``,
+    table(
+      ['bundle', 'functions', 'KB', '× baseline', 'import CPU ms', '× baseline', 'import wall ms', 'within budget'],
+      rows.map((r) => [
+        r.kind === 'deployed' ? r.label : `_${r.label}_`,
+        String(r.functions.length || ''),
+        fmtKB(r.bytes),
+        fmtRatio(r.sizeRatio),
+        fmtMs(r.cpuMs),
+        fmtRatio(r.cpuRatio),
+        fmtMs(r.wallMs),
+        r.kind === 'baseline' ? '' : r.error ? `import failed: ${r.error}` : r.withinBudget ? 'yes' : 'NO',
+      ]),
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+    ),
+  ].join('\n');
+  const summary = [
+    `baseline ${fmtKB(base.bytes)} KB, ${fmtMs(baseCpu)} ms import CPU; ${deployed.length} deployed bundles: size ${range(deployed.map((r) => r.sizeRatio))}, import CPU ${range(deployed.map((r) => r.cpuRatio))}`,
+    over.length ? `${over.length} of ${deployed.length} over budget (${SIZE_BUDGET}× size / ${CPU_BUDGET}× CPU): ${over.map((r) => r.label).join(', ')}` : `every deployed bundle within budget (${SIZE_BUDGET}× size, ${CPU_BUDGET}× CPU)`,
+    ...rows.filter((r) => r.kind === 'what-if').map((r) => `${r.label}: ${fmtKB(r.bytes)} KB (${fmtRatio(r.sizeRatio)}), import CPU ${fmtMs(r.cpuMs)} ms (${fmtRatio(r.cpuRatio)})`),
+  ];
+  return { markdown, summary, data: rows };
+}
+
+mainPart(import.meta.url, 'deployed', measure);
