@@ -167,7 +167,7 @@ describe('tracing', () => {
     const put = received.find((s) => s.name === 'DynamoDB' && s.aws?.['operation'] === 'TransactWriteItems');
     expect(put?.http?.response.status).toBe(200);
     expect(received.find((s) => s.name === 'SFN')?.aws?.['operation']).toBe('StartExecution');
-    expect(received.find((s) => s.name === 'SES')?.aws?.['operation']).toBe('SendEmail');
+    expect(received.find((s) => s.name === 'SES')?.aws?.['operation']).toBe('SendRawEmail');
     // A call that failed is marked: the stream consumer's conditional claim of an already-claimed email, if any, is an error (4xx), never a fault.
     for (const failed of received.filter((s) => s.namespace === 'aws' && (s.error || s.fault))) {
       expect(failed.cause?.exceptions[0]?.type).toBeTruthy();
