@@ -19,7 +19,7 @@ export interface NotificationsProps {
   readonly ops: Ops;
   /**
    * SES sandbox only: recipient addresses to verify as identities (SES sends to verified recipients only, and
-   * authorizes ses:SendEmail against the recipient identity too).
+   * authorizes ses:SendRawEmail against the recipient identity too).
    */
   readonly sandboxRecipients?: readonly string[];
   /** The domain customers reply to: senders put the case's reply address on customer emails. */
