@@ -2,7 +2,7 @@
 // and the memory part needs --expose-gc): synthesize the template once, run the parts, print the report.
 //
 //   npm run bench                                   all parts (≈ 10–15 minutes on a busy 2-core machine)
-//   npm run bench -- --only api,deadlines           some parts: transitions, cold-start, deployed, api, comments, deadlines, memory
+//   npm run bench -- --only api,deadlines           some parts: transitions, cold-start, deployed, api, comments, deadlines, dynamodb-local, memory
 //   npm run bench -- --out /tmp/bench.md            also write the report (markdown) to a file
 //   npm run bench -- --quick                        fewer samples (a smoke run; numbers are not for BENCHMARKS.md)
 import { argValue, BENCH_DIR, machine, machineMarkdown, progress, removeOnExit, runNode, TEMPLATE_ENV, templatePath, type PartResult } from './support.ts';
@@ -25,6 +25,7 @@ const PARTS: Part[] = [
   { name: 'api', script: 'api.ts', args: ['--count', '120', '--throughput-count', '320'], quickArgs: ['--count', '30', '--rounds', '1', '--throughput-count', '64'] },
   { name: 'comments', script: 'comments.ts', args: ['--events', '2000', '--samples', '40'], quickArgs: ['--events', '300', '--samples', '10'] },
   { name: 'deadlines', script: 'deadlines.ts', args: ['--cases', '1000'], quickArgs: ['--cases', '100'] },
+  { name: 'dynamodb-local', script: 'dynamodb-local.ts', args: ['--calls', '600'], quickArgs: ['--calls', '200'] },
   { name: 'memory', script: 'memory.ts', args: ['--cases', '500'], quickArgs: ['--cases', '100'], nodeFlags: ['--expose-gc'] },
   { name: 'console', script: 'console.ts', args: ['--sizes', '50,10000', '--samples', '30'], quickArgs: ['--sizes', '50,500', '--samples', '5'] },
   { name: 'simulate', script: 'simulate.ts', args: ['--cases', '9000', '--rounds', '3'], quickArgs: ['--cases', '1000', '--rounds', '1'] },

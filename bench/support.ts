@@ -115,7 +115,7 @@ function childPids(pid: number): number[] {
   }
 }
 
-function jvmOf(endpoint: string, wrapperPid: number | undefined): BenchJvm {
+export function jvmOf(endpoint: string, wrapperPid: number | undefined): BenchJvm {
   let pid: number | undefined;
   const find = () => (pid ??= wrapperPid === undefined ? undefined : childPids(wrapperPid).find((c) => { try { return readFileSync(`/proc/${c}/comm`, 'utf8').trim() === 'java'; } catch { return false; } }));
   return {
@@ -147,7 +147,7 @@ function jvmOf(endpoint: string, wrapperPid: number | undefined): BenchJvm {
   };
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
   return new Promise((resolvePort, reject) => {
     const s = createServer();

@@ -55,12 +55,12 @@ export interface DynamoDbLocal {
  * Start DynamoDB Local on 127.0.0.1:`port` (0 = any free port is not offered by the jar, so callers pick one), with
  * its data under `dbPath` or in memory. Resolves once it answers.
  */
-export async function startDynamoDbLocal(opts: { port: number; dbPath?: string | undefined }): Promise<DynamoDbLocal> {
+export async function startDynamoDbLocal(opts: { port: number; dbPath?: string | undefined; /** replaces the heap cap of JVM_FLAGS (benchmarks compare) */ maxHeap?: string }): Promise<DynamoDbLocal> {
   requireJava17();
   const dir = jarDir();
   if (opts.dbPath) mkdirSync(opts.dbPath, { recursive: true });
   const args = [
-    ...JVM_FLAGS,
+    ...JVM_FLAGS.map((f) => (opts.maxHeap && f.startsWith('-Xmx') ? `-Xmx${opts.maxHeap}` : f)),
     `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
     '-jar',
     join(dir, 'DynamoDBLocal.jar'),
