@@ -27,7 +27,7 @@ import {
   type BehaviorOptions,
 } from 'aws-cdk-lib/aws-cloudfront';
 import { HttpOrigin, S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { CONSOLE_CSP, HSTS_MAX_AGE_SECONDS, PERMISSIONS_POLICY, type ConsoleConfig } from '../console/headers.ts';
@@ -35,6 +35,7 @@ import type { Auth } from './auth.ts';
 import type { EscalatorApi } from './http-api.ts';
 import { acknowledge, acknowledgeWildcardResource } from './nag.ts';
 import { REPO_ROOT } from './paths.ts';
+import { accessLogsBucket } from './access-logs.ts';
 
 /** API paths the distribution passes to API Gateway (everything the console calls). */
 export const API_PATH_PATTERNS = ['/cases*', '/metrics*', '/queue'] as const;
@@ -66,16 +67,8 @@ export class ConsoleHosting extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
 
-    // Access logs of the bucket and the distribution (CloudFront's standard logs need ACLs on the bucket); a log
-    // bucket logs nowhere itself (cdk-nag's S1 knows it).
-    this.logs = new Bucket(this, 'AccessLogs', {
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      encryption: BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
-      lifecycleRules: [{ expiration: Duration.days(90) }],
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    // Access logs of the bucket and the distribution (CloudFront's standard logs need ACLs on the bucket).
+    this.logs = accessLogsBucket(this);
 
     // Private: only this distribution reads it (origin access control); nothing in it is public.
     this.bucket = new Bucket(this, 'Files', {

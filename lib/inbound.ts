@@ -5,7 +5,7 @@
 // activating ours from a deploy could silently replace another.
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { ReceiptRuleSet, TlsPolicy } from 'aws-cdk-lib/aws-ses';
 import { Lambda as LambdaAction, LambdaInvocationType, S3 as S3Action } from 'aws-cdk-lib/aws-ses-actions';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -16,6 +16,7 @@ import type { CasesTable } from './cases-table.ts';
 import { EscalatorFunction } from './escalator-function.ts';
 import { acknowledgeWildcardResource } from './nag.ts';
 import type { Ops } from './ops.ts';
+import { accessLogsBucket } from './access-logs.ts';
 
 /** Raw messages are kept this long (ops read the refused ones; the landed ones are on their cases). */
 export const RAW_MAIL_DAYS = 90;
@@ -38,15 +39,7 @@ export class InboundEmail extends Construct {
   constructor(scope: Construct, id: string, props: InboundEmailProps) {
     super(scope, id);
 
-    // A log bucket logs nowhere itself (cdk-nag's S1 knows it).
-    this.logs = new Bucket(this, 'AccessLogs', {
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      encryption: BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
-      lifecycleRules: [{ expiration: Duration.days(90) }],
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    this.logs = accessLogsBucket(this);
     // Stateful: attachments belong to cases. SSE-S3 (not KMS): SES's S3 action writes to it without a key policy,
     // and a KMS key given to the action would mean client-side encryption the function must undo.
     this.bucket = new Bucket(this, 'Mail', {
