@@ -363,8 +363,8 @@ export function renderWarningDigest(d: DigestInput): RenderedEmail {
         ['Customer', `${r.c.customer.name ?? r.c.customer.id} (${r.c.customer.tier})`],
         [`${r.level} time runs out`, `${dateTimeWords(r.dueAt)}, in ${spanWords(Date.parse(r.dueAt) - at)}`],
         ['Then it', r.then],
-        ...(consoleUrl ? ([['Console', `${consoleUrl}/cases/${r.c.id}`]] as [string, string][]) : []),
       ]),
+      ...(consoleUrl ? [{ kind: 'links', links: [{ label: `Open ${referenceOf(r.c)} in the ops console`, href: `${consoleUrl}/cases/${r.c.id}` }] } as Block] : []),
     ]),
   ];
   return layout({ subject: `[${first.c.priority} ${first.level}] ${title}`, title, blocks, signOff: [`${d.policy.notifications.companyName} escalations`] });

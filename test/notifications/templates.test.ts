@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { emptyStats, type CaseRecord, type Level, type TimelineEvent } from '../../functions/domain/model.ts';
 import { notificationsFor, type TemplateName } from '../../functions/domain/notifications.ts';
 import { parsePolicy, type Policy } from '../../functions/domain/policy.ts';
-import { CUSTOMER_TEMPLATES, escapeHtml, renderEmail, type RenderInput } from '../../functions/notifications/templates.ts';
+import { CUSTOMER_TEMPLATES, escapeHtml, renderEmail, renderWarningDigest, type RenderInput } from '../../functions/notifications/templates.ts';
 
 // Every template name, checked against the union at compile time (a new TemplateName fails the type-check here).
 const ALL = Object.keys({
@@ -494,5 +494,28 @@ describe('who is owed an email (notificationsFor)', () => {
     ]) {
       expect(notificationsFor(e, c, c, policy()).filter((o) => o.audience === 'customer')).toEqual([]);
     }
+  });
+});
+
+describe('the warning digest', () => {
+  it('lists every case once, soonest deadline first as given, with when each runs out and what happens then, escaped', () => {
+    // Prepare: three warnings at 08:48; deadlines 09:00, 09:04 and 09:08; one subject with markup in it
+    const at = '2026-12-07T08:48:00.000Z';
+    const warning = (n: number, subject: string) => ({
+      case: makeCase({ id: `01JDQ8ZK4R7M2N6P3T5V9WXY${n}B`, reference: `ESC-7K2M9${n}`, subject }),
+      event: makeEvent('sla.warning', { at, data: { level: 'L0', dueAt: `2026-12-07T09:0${4 * n}:00.000Z` } }),
+    });
+    const p = policy({ consoleUrl: 'https://ops.acme.example/console' });
+    // Act
+    const r = renderWarningDigest({ recipient: 'l0@acme.example', policy: p, warnings: [warning(0, 'Refund not received'), warning(1, '<b>App</b> crashes'), warning(2, 'Wrong VAT')] });
+    // Assess
+    expect(r.subject).toMatch(/^\[P\d L0\] 3 cases will escalate soon; the first, ESC-7K2M90, in 12 minutes$/);
+    const order = ['ESC-7K2M90', 'ESC-7K2M91', 'ESC-7K2M92'].map((ref) => r.text.indexOf(ref));
+    expect(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1]!))).toBe(true);
+    expect(r.text).toContain('in 16 minutes');
+    expect(r.text).toMatch(/Then it:\s+escalates to L1/);
+    expect(r.html).toContain('&lt;b&gt;App&lt;/b&gt; crashes');
+    expect(r.html).not.toContain('<b>App</b>');
+    expect(r.html).toContain('href="https://ops.acme.example/console/cases/01JDQ8ZK4R7M2N6P3T5V9WXY1B"');
   });
 });
