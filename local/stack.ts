@@ -300,7 +300,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       domain: inbound.domain,
       mailDir,
       functionArn: inbound.functionArn,
-      handler: async (event) => (await loadHandler(inbound.handler))(event, lambdaContext(inbound.handler.export)),
+      // In an invocation context of its own, named after its file as every other local function is.
+      handler: async (event) => invokeIsolated(await loadHandler(inbound.handler), event, lambdaContext(functionNameOf(inbound.handler))),
       log,
     }).catch((e: NodeJS.ErrnoException) => {
       throw e.code === 'EADDRINUSE' ? new StartupError(`port ${ports.smtp} (SMTP) is already in use; stop what holds it or set SMTP_PORT`) : e;

@@ -9,6 +9,8 @@ import type { LocalStack } from '../../local/stack.ts';
 import type { Subsegment } from '../../functions/commons/tracing.ts';
 import { emittedMetrics, structuredLines } from '../support/logs.ts';
 import { eventually, newCaseBody, policyFile, startTestStack, TestApi, uniformBudgets } from '../support/stack.ts';
+import { createTransport } from 'nodemailer';
+import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 
 const TRACE_ROOT = '1-67891233-abcdef012345678912345678';
 const LAMBDA_SEGMENT = '53995c3f42cd8ad8';
@@ -111,6 +113,28 @@ describe('logs', () => {
     expectLambdaContext(signIn);
     expect(signIn).toMatchObject({ userName: 'ops', suppressed: ['cases/manage'] });
     expect(signIn?.['caseId']).toBeUndefined();
+  });
+});
+
+describe('inbound', () => {
+  it('the inbound function logs the reply it landed with the Lambda context and the case id', async () => {
+    // Prepare: a case, and the reply address its acknowledgement carries
+    const customer = 'reply.observed@example.org';
+    const c = (await api.post('/cases', newCaseBody({ customer: { id: 'reply-observed', email: customer, name: 'Ana Lima' } }))).body;
+    const ack = await eventually(async () => (await api.emails()).find((m) => m.destination.to.includes(customer)));
+    const replyTo = (ack as unknown as { replyTo: string[] }).replyTo[0]!;
+    const raw = await new MailComposer({ from: customer, to: replyTo, subject: `Re: [Case ${c.reference}]`, text: 'Still broken, sorry.', messageId: '<observed-1@example.org>' }).compile().build();
+    // Act: a mail server delivers the customer's reply to the local SMTP server
+    const transport = createTransport({ host: '127.0.0.1', port: stack.ports.smtp, secure: false, ignoreTLS: true });
+    try {
+      await transport.sendMail({ envelope: { from: customer, to: [replyTo] }, raw });
+    } finally {
+      transport.close();
+    }
+    // Assess
+    const line = await eventually(async () => linesOf('receive', c.id).find((l) => l['message'] === 'inbound message'));
+    expectLambdaContext(line);
+    expect(line).toMatchObject({ outcome: 'landed', action: 'comment', messageId: '<observed-1@example.org>' });
   });
 });
 
