@@ -345,7 +345,7 @@ export interface Hostile {
   paths: string[];
 }
 
-interface Draft {
+export interface Draft {
   base: unknown;
   values: ValueMutation[];
   raw: RawMutation | null;
@@ -362,16 +362,16 @@ const isInvalidJson = (s: string) => {
   }
 };
 
-function applyRaw(textBody: string, m: RawMutation): { bytes: Buffer<ArrayBufferLike>; contentType?: string | null; invalidJson: boolean } {
+function applyRaw(textBody: string, m: RawMutation): { bytes: Buffer<ArrayBufferLike>; contentType?: string | null } {
   switch (m.kind) {
     case 'truncate': {
       const cut = Math.min(textBody.length - 1, Math.max(1, Math.floor(m.at * textBody.length)));
       const t = textBody.slice(0, cut);
-      return { bytes: Buffer.from(t), invalidJson: isInvalidJson(t) && t.trim() !== '' };
+      return { bytes: Buffer.from(t) };
     }
     case 'garbage': {
       const t = m.where === 'append' ? textBody + m.text : m.text + textBody;
-      return { bytes: Buffer.from(t), invalidJson: isInvalidJson(t) };
+      return { bytes: Buffer.from(t) };
     }
     case 'syntax': {
       const t = {
@@ -384,21 +384,22 @@ function applyRaw(textBody: string, m: RawMutation): { bytes: Buffer<ArrayBuffer
         'unquoted key': textBody.replace(/^\{/, '{a:1,'),
         concatenated: `${textBody}${textBody}`,
       }[m.variant];
-      return { bytes: Buffer.from(t), invalidJson: isInvalidJson(t) };
+      return { bytes: Buffer.from(t) };
     }
     case 'badUtf8': {
       const b = Buffer.from(textBody);
       const at = Math.floor(m.at * b.length);
-      return { bytes: Buffer.concat([b.subarray(0, at), Buffer.from(m.bytes), b.subarray(at)]), invalidJson: true };
+      return { bytes: Buffer.concat([b.subarray(0, at), Buffer.from(m.bytes), b.subarray(at)]) };
     }
     case 'contentType':
-      return { bytes: Buffer.from(textBody), contentType: m.value, invalidJson: false };
+      return { bytes: Buffer.from(textBody), contentType: m.value };
     case 'empty':
-      return { bytes: Buffer.from(m.text), invalidJson: false };
+      return { bytes: Buffer.from(m.text) };
   }
 }
 
-function build(t: Target, d: Draft): Hostile | undefined {
+/** One hostile request from a draft and what a correct server answers it with (exported for the generator's own tests). */
+export function build(t: Target, d: Draft): Hostile | undefined {
   const route = t.route;
   const takesBody = t.oracle !== undefined;
   const labels: string[] = [];
@@ -416,16 +417,7 @@ function build(t: Target, d: Draft): Hostile | undefined {
       labels.push(m.kind === 'set' ? `value:${m.why}` : `value:${m.kind}`);
     }
   }
-  let textBody = JSON.stringify(box.value) ?? 'null';
-  if (takesBody && valuePaths.length) {
-    const parsed = JSON.parse(textBody) as unknown;
-    const invalid = !t.oracle!.safeParse(parsed).success || hostileJson(parsed).length > 0;
-    if (invalid) {
-      counted++;
-      statuses.add(400);
-      paths.push(...valuePaths);
-    }
-  }
+  const textBody = JSON.stringify(box.value) ?? 'null';
   let bytes: Buffer<ArrayBufferLike> = Buffer.from(textBody);
   let contentType: string | null = 'application/json';
   if (d.raw) {
@@ -433,15 +425,25 @@ function build(t: Target, d: Draft): Hostile | undefined {
     bytes = r.bytes;
     if (r.contentType !== undefined) contentType = r.contentType;
     labels.push(`raw:${d.raw.kind}`);
-    if (takesBody) {
-      if (d.raw.kind === 'contentType') {
-        counted++;
-        statuses.add(415);
-      } else if (d.raw.kind === 'badUtf8' || r.invalidJson || d.raw.kind === 'empty') {
-        counted++;
-        statuses.add(400);
-        paths.push('(body)');
-      }
+  }
+  if (takesBody) {
+    // Judge the bytes the server really gets, not the value before the raw mutation: a raw mutation can undo a value
+    // mutation (a one-character body such as `0`, truncated, is no body at all, which a route without a required body
+    // takes as `{}`).
+    const refuse = (status: number, named: string[]) => {
+      counted++;
+      statuses.add(status);
+      paths.push(...named);
+    };
+    if (d.raw?.kind === 'contentType') refuse(415, []);
+    const sent = bytes.toString('utf8');
+    if (d.raw?.kind === 'badUtf8') refuse(400, ['(body)']);
+    else if (sent.trim() === '') {
+      if (!t.oracle!.safeParse({}).success) refuse(400, ['(body)']);
+    } else if (isInvalidJson(sent)) refuse(400, ['(body)']);
+    else if (valuePaths.length || d.raw) {
+      const parsed = JSON.parse(sent) as unknown;
+      if (!t.oracle!.safeParse(parsed).success || hostileJson(parsed).length > 0) refuse(400, valuePaths.length ? valuePaths : ['(body)']);
     }
   }
   if (takesBody && bytes.length > MAX_BODY_BYTES) statuses.add(413);
