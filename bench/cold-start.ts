@@ -65,10 +65,10 @@ const WHAT_IF_MODULE = 'functions/http/cases.ts';
 
 /** Every deployed handler: the route table's, plus the functions lib/ wires by `handler: { file, export }`. */
 async function deployedHandlers(): Promise<HandlerModule[]> {
-  const { ROUTES } = await import('../functions/routes.ts');
+  const { ROUTE_TABLE } = await import('../functions/http/route-table.ts');
   const byFile = new Map<string, Set<string>>();
   const add = (file: string, exp: string) => byFile.set(file, (byFile.get(file) ?? new Set()).add(exp));
-  for (const r of ROUTES) add(r.handler.file, r.handler.export);
+  for (const { entry } of ROUTE_TABLE) add(entry.file, entry.export);
   const libDir = join(ROOT, 'lib');
   for (const f of readdirSync(libDir).filter((f) => f.endsWith('.ts'))) {
     const src = readFileSync(join(libDir, f), 'utf8');

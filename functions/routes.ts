@@ -1,5 +1,8 @@
-// The route table: the one list of HTTP routes. The CDK API (lib/http-api.ts), the local gateway
-// (local/gateway.ts) and the OpenAPI document (functions/http/openapi.ts) are all built from it.
+// The routes' contracts: for each HTTP route its method and path, scope, body and query schemas, answers, grants and
+// throttling. Each handler module binds its routes' contracts to code (functions/http/route-handler.ts), and the
+// route table (functions/http/route-table.ts) gathers the bound handlers by import for the CDK API (lib/http-api.ts)
+// and the local gateway (local/gateway.ts). The OpenAPI document (functions/http/openapi.ts) is built from these
+// contracts alone, so its function carries no other route's code.
 import * as z from 'zod';
 import type { ZodType } from 'zod';
 import { Level, Priority, Status } from './domain/model.ts';
@@ -134,8 +137,6 @@ export interface RouteSpec {
   path: string;
   /** Scope the JWT must carry; null = public (signed link or document). */
   scope: Scope | null;
-  /** Module (from the repo root) and exported function that handle the route. */
-  handler: { file: string; export: string };
   summary: string;
   /** What the OpenAPI document says beyond the summary (scope, headers and errors are added from the entry). */
   description?: string;
@@ -151,7 +152,7 @@ export interface RouteSpec {
   /** Success status and body schema. */
   success: { status: number; schema: ZodType; description: string; contentType?: string };
   /** Error statuses answered as an HTML page for a person (the survey link) instead of problem+json. */
-  errorPages?: number[];
+  errorPages?: readonly number[];
   /** Accepts Idempotency-Key, and If-Match when it acts on an existing case. */
   conditionalWrite?: boolean;
   /** Its function's grants and its throttling: every route must say (the type requires it). */
@@ -192,7 +193,6 @@ function action<const Id extends string, B extends ZodType>(
     method: 'POST',
     path,
     scope,
-    handler: { file: 'functions/http/case-actions.ts', export: operationId },
     summary,
     tag: 'actions',
     body,
@@ -233,14 +233,14 @@ export function caseActionRoute<Id extends CaseActionId>(operationId: Id): CaseA
   return r;
 }
 
-export const ROUTES: readonly RouteSpec[] = [
+/** Every route's contract, each with its literal type (routeOf). */
+const CONTRACTS = [
   {
     operationId: 'createCase',
     needs: { ...CHANGE, throttle: { rateLimit: 20, burstLimit: 40 } },
     method: 'POST',
     path: '/cases',
     scope: SCOPES.write,
-    handler: { file: 'functions/http/cases.ts', export: 'createCase' },
     summary: 'Create a case; routing picks its starting level and department, and its timer starts',
     description: 'The policy\'s routing rules pick the starting level and department; the customer is acknowledged by email and the case\'s timer starts. The answer\'s Location names the case, its ETag carries the version.',
     tag: 'cases',
@@ -254,7 +254,6 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'GET',
     path: '/cases',
     scope: SCOPES.read,
-    handler: { file: 'functions/http/cases.ts', export: 'listCases' },
     summary: 'List cases, newest first or (sort=nextDeadline) open cases by next deadline, filtered; follow nextCursor for the next page',
     description: 'Read from the most selective index the filters allow (never a scan). createdFrom and createdTo bound the creation time; createdFrom after createdTo is a 400.',
     tag: 'cases',
@@ -267,7 +266,6 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'GET',
     path: '/cases/{id}',
     scope: SCOPES.read,
-    handler: { file: 'functions/http/cases.ts', export: 'getCase' },
     summary: 'Read one case (ETag carries its version)',
     description: 'Send the ETag back as If-Match to make a later write conditional on this version. An id that is not a ULID names no case (404).',
     tag: 'cases',
@@ -280,7 +278,6 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'GET',
     path: '/cases/{id}/sla',
     scope: SCOPES.read,
-    handler: { file: 'functions/http/sla.ts', export: 'getSla' },
     summary: 'How each current deadline was computed: policy version, calendar, working windows counted, pauses, escalations, budget used and left',
     tag: 'insight',
     success: { status: 200, schema: SlaExplanationView, description: 'the explanation' },
@@ -291,7 +288,6 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'GET',
     path: '/cases/{id}/timeline',
     scope: SCOPES.read,
-    handler: { file: 'functions/http/timeline.ts', export: 'getTimeline' },
     summary: 'Every event on the case, oldest first, a page at a time: who, what, when, before/after; each followed by the emails it owed and their outcome',
     query: TimelineQuery,
     tag: 'insight',
@@ -303,7 +299,6 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'GET',
     path: '/cases/{id}/customer-history',
     scope: SCOPES.read,
-    handler: { file: 'functions/http/customer-history.ts', export: 'getCustomerHistory' },
     summary: 'The customer\'s other cases (newest first, at most 20) with their outcomes, and counts over all their cases',
     tag: 'insight',
     success: {
@@ -350,7 +345,6 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'GET',
     path: '/cases/{id}/workflow',
     scope: SCOPES.read,
-    handler: { file: 'functions/http/workflow.ts', export: 'getWorkflow' },
     summary: 'The case\'s workflow executions: status, current state, next wake-up, event history',
     description: 'Each execution is named `<caseId>-v<timerVersion>`; the newest ten are described, the current one with its event history.',
     tag: 'insight',
@@ -362,7 +356,6 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'GET',
     path: '/metrics',
     scope: SCOPES.read,
-    handler: { file: 'functions/http/metrics.ts', export: 'getMetrics' },
     summary: 'Breach rate, resolution time, closed-within-30-days rate, repeat escalations, CSAT, open cases',
     description: 'Describes the cases created in [from, to) as they are now (asOf); from defaults to 30 days before to, to to now, and from must be before to. Ratios and averages of nothing are null.',
     tag: 'insight',
@@ -376,7 +369,6 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'GET',
     path: '/queue',
     scope: SCOPES.read,
-    handler: { file: 'functions/http/queue.ts', export: 'getQueueCounts' },
     summary: 'The ops queue\'s counts: open and paused cases by level, department and status (from the queue index)',
     success: {
       status: 200,
@@ -397,7 +389,6 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'GET',
     path: '/inbound/quarantine',
     scope: SCOPES.manage,
-    handler: { file: 'functions/http/quarantine.ts', export: 'listQuarantinedMail' },
     summary: 'Inbound email kept aside instead of landing on a case (strangers, forged addresses, auto-replies, failed SES verdicts), newest first, with why',
     description: 'Never on a case\'s timeline: a reply lands only from the case\'s customer, to the case\'s signed reply address. Follow nextCursor for older entries.',
     query: QuarantineQuery,
@@ -410,7 +401,6 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'POST',
     path: '/policies/simulate',
     scope: SCOPES.manage,
-    handler: { file: 'functions/http/simulate.ts', export: 'simulatePolicy' },
     summary:
       'What-if: replay the cases created in the window from their timelines against a draft policy; breach rate, escalations per level and kind, load per level and department, and the deadlines that would move, next to what really happened. Changes nothing.',
     body: SimulateInput,
@@ -426,7 +416,6 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'GET',
     path: '/feedback/{token}',
     scope: null,
-    handler: { file: 'functions/http/feedback.ts', export: 'answerSurveyLink' },
     summary: 'The one-click rating from the survey email; answers with a small thank-you page',
     description: 'A person follows this link from an email, so every answer the handler gives is an HTML page, errors included: a missing or bad rating (400), a tampered or expired link (403), an unknown case (404), a case already rated or reopened (409). Other query parameters (utm_*…) are ignored.',
     tag: 'survey',
@@ -440,7 +429,6 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'POST',
     path: '/feedback/{token}',
     scope: null,
-    handler: { file: 'functions/http/feedback.ts', export: 'submitFeedback' },
     summary: 'The customer\'s rating with an optional comment (signed link, single use per case)',
     description: 'A tampered or expired link is a 403; a case rated once already, or open again, a 409.',
     tag: 'survey',
@@ -453,10 +441,23 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'GET',
     path: '/openapi.json',
     scope: null,
-    handler: { file: 'functions/http/openapi.ts', export: 'getOpenApi' },
     summary: 'This document',
     description: 'Generated from the same zod schemas that validate requests and build responses, with the policy in force (departments, currency).',
     tag: 'meta',
     success: { status: 200, schema: OpenApiDocumentView, description: 'OpenAPI 3.1' },
   },
-];
+] as const satisfies readonly RouteSpec[];
+
+/** Every route's contract, in the order the OpenAPI document lists them. */
+export const ROUTES: readonly RouteSpec[] = CONTRACTS;
+
+export type RouteId = (typeof CONTRACTS)[number]['operationId'];
+/** One route's contract, with its schemas' types (they type the handler's input). */
+export type RouteOf<Id extends RouteId> = Extract<(typeof CONTRACTS)[number], { operationId: Id }>;
+
+export function routeOf<Id extends RouteId>(operationId: Id): RouteOf<Id> {
+  const r = CONTRACTS.find((x): x is RouteOf<Id> => x.operationId === operationId);
+  if (!r) throw new Error(`no route ${operationId}`);
+  return r;
+}
+

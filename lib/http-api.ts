@@ -1,5 +1,6 @@
-// Infrastructure: the HTTP API, built from the route table (functions/routes.ts), the same list the local gateway
-// and the OpenAPI document use. One function per route, named by its operationId, with only the grants it needs;
+// Infrastructure: the HTTP API, built from the route table (functions/http/route-table.ts: each route's contract
+// bound to its handler by import), the same table the local gateway serves and whose contracts the OpenAPI document
+// describes. One function per route, named by its operationId, entry where the handler is, with only the grants it needs;
 // a JWT authorizer (Cognito) with the route's scope on every route that has one.
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
@@ -10,7 +11,8 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ROUTES, type RouteNeeds, type RouteSpec, type Throttle } from '../functions/routes.ts';
+import { ROUTE_TABLE } from '../functions/http/route-table.ts';
+import type { RouteNeeds, RouteSpec, Throttle } from '../functions/routes.ts';
 import type { Auth } from './auth.ts';
 import type { CasesTable } from './cases-table.ts';
 import { type EmailSending, EscalatorFunction } from './escalator-function.ts';
@@ -92,10 +94,10 @@ export class EscalatorApi extends Construct {
     });
 
     const routeSettings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
-    for (const route of ROUTES) {
+    for (const { route, entry } of ROUTE_TABLE) {
       const needs = routeNeeds(route);
       const fn = new EscalatorFunction(this, route.operationId, {
-        handler: route.handler,
+        handler: entry,
         description: `${routeKey(route)}: ${route.summary}`.slice(0, 256),
         policyDocument: props.policyDocument,
         invocation: { kind: 'sync', caller: 'API Gateway' },

@@ -1,10 +1,9 @@
 // Local stack: an HTTP server standing in for API Gateway (HTTP API, payload v2). It is built from the same route
-// table as the CDK API, checks tokens as the JWT authorizer does, throttles like the stage, and invokes the same
-// handler modules with API Gateway v2 events.
+// table as the CDK API (functions/http/route-table.ts), checks tokens as the JWT authorizer does, throttles like the
+// stage, and invokes the same handlers with API Gateway v2 events.
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { ROUTES, type RouteSpec } from '../functions/routes.ts';
@@ -58,16 +57,19 @@ function compile(spec: RouteSpec): CompiledRoute {
 
 export function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const routes = ROUTES.map(compile);
-  const modules = new Map<string, Promise<Record<string, unknown>>>();
+  // Loaded on the first request, in an init context as the runtime's init phase (local/invocations.ts).
+  let table: Promise<ReadonlyMap<string, Handler>> | undefined;
   const buckets = new Map<string, { tokens: number; at: number }>();
   const throttle = opts.throttle === undefined ? { rate: 100, burst: 200 } : opts.throttle;
 
   const handlerFor = async (spec: RouteSpec): Promise<Handler> => {
-    const file = spec.handler.file;
-    if (!modules.has(file)) modules.set(file, loadIsolated(() => import(pathToFileURL(resolve(opts.root, file)).href) as Promise<Record<string, unknown>>));
-    const fn = (await modules.get(file)!)[spec.handler.export];
-    if (typeof fn !== 'function') throw new Error(`${file} has no export ${spec.handler.export}`);
-    return fn as Handler;
+    table ??= loadIsolated(async () => {
+      const { ROUTE_TABLE } = await import('../functions/http/route-table.ts');
+      return new Map(ROUTE_TABLE.map((b) => [b.route.operationId, b.handler]));
+    });
+    const fn = (await table).get(spec.operationId);
+    if (!fn) throw new Error(`no handler for ${spec.operationId}`);
+    return fn;
   };
 
   /** Seconds until the caller may try again, or 0 when the request may go through. */

@@ -3,33 +3,26 @@
 import type { z, ZodType } from 'zod';
 import { requestHash } from '../app/idempotency.ts';
 import { cases } from '../app/wiring.ts';
-import { callerOf, httpHandler, idempotencyKey, ifMatchVersion, parseBody } from '../commons/http.ts';
+import { callerOf, idempotencyKey, ifMatchVersion } from '../commons/http.ts';
 import type { ChangeContext } from '../domain/change.ts';
 import type { CaseRecord } from '../domain/model.ts';
 import * as ops from '../domain/operations.ts';
-import { getPolicy } from '../commons/config.ts';
 import { caseActionRoute as routeOf, type CaseActionId, type CaseActionRoute } from '../routes.ts';
 import { caseIdOf, caseResponse } from './case-response.ts';
 import type { HttpEvent } from '../commons/http.ts';
+import { route } from './route-handler.ts';
 
 /**
- * One case action, bound to its entry in the route table: the entry's body schema (narrowed by the policy where the
- * entry says so) validates the request, and its output types `apply`'s input.
+ * One case action, bound to its contract: the contract's body schema (narrowed by the policy where it says so)
+ * validates the request, and its output types `apply`'s input.
  */
-function caseAction<B extends ZodType>(
-  route: CaseActionRoute<CaseActionId, B>,
+function caseAction<const Id extends CaseActionId, B extends ZodType>(
+  spec: CaseActionRoute<Id, B>,
   apply: (c: CaseRecord, input: z.output<B>, ctx: ChangeContext, event: HttpEvent) => CaseRecord,
 ) {
-  const { operationId } = route;
-  // An empty body is accepted where every field is optional (pause, resume, reopen, close, approve).
-  const optional = { optional: route.body.safeParse({}).success };
-  // The policy narrows some bodies (its departments, its currency): built once per cold start, when first needed.
-  let narrowed: ZodType<z.output<B>> | undefined;
-  return httpHandler(async (event) => {
+  const { operationId } = spec;
+  return route(import.meta, spec, async ({ body: input, event }) => {
     const id = caseIdOf(event);
-    let input: z.output<B>;
-    if (route.policyBody) input = parseBody(event, (narrowed ??= route.policyBody(getPolicy())), optional);
-    else input = parseBody(event, route.body, optional);
     const actor = callerOf(event);
     const key = idempotencyKey(event);
     const { after, response } = await cases.changeCase(id, (c, ctx) => apply(c, input, ctx, event), {

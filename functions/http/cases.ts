@@ -4,15 +4,14 @@ import { caseRepository } from '../adapters/case-repository.ts';
 import { requestHash } from '../app/idempotency.ts';
 import { getCase as getCaseUseCase } from '../app/queries.ts';
 import { cases } from '../app/wiring.ts';
-import { callerOf, httpHandler, idempotencyKey, json, parseBody, parseQuery } from '../commons/http.ts';
+import { callerOf, idempotencyKey, json } from '../commons/http.ts';
 import type { CaseRecord } from '../domain/model.ts';
-import { CreateCaseInput } from '../domain/operations.ts';
-import { ListCasesQuery } from '../routes.ts';
+import { routeOf } from '../routes.ts';
 import { caseIdOf, caseResponse } from './case-response.ts';
+import { route } from './route-handler.ts';
 import { toView } from './views.ts';
 
-export const createCase = httpHandler(async (event) => {
-  const input = parseBody(event, CreateCaseInput);
+export const createCase = route(import.meta, routeOf('createCase'), async ({ body: input, event }) => {
   const actor = callerOf(event);
   const key = idempotencyKey(event);
   const created = (c: CaseRecord) => caseResponse(201, c, { location: `/cases/${c.id}` });
@@ -25,10 +24,9 @@ export const createCase = httpHandler(async (event) => {
   return result.response ?? created(result.case!);
 });
 
-export const getCase = httpHandler(async (event) => caseResponse(200, await getCaseUseCase(caseIdOf(event))));
+export const getCase = route(import.meta, routeOf('getCase'), async ({ event }) => caseResponse(200, await getCaseUseCase(caseIdOf(event))));
 
-export const listCases = httpHandler(async (event) => {
-  const q = parseQuery(event, ListCasesQuery);
+export const listCases = route(import.meta, routeOf('listCases'), async ({ query: q }) => {
   const now = new Date();
   const page = await caseRepository.list({ ...q, now });
   return json(200, { items: page.items.map((c) => toView(c, now)), nextCursor: page.nextCursor });

@@ -2,9 +2,11 @@
 // handling this one. Read from the byCustomer index (its projection carries everything shown: no full reads).
 import { caseRepository } from '../adapters/case-repository.ts';
 import { getCase } from '../app/queries.ts';
-import { httpHandler, json } from '../commons/http.ts';
+import { json } from '../commons/http.ts';
 import type { CaseRecord, Level, Priority, Status } from '../domain/model.ts';
+import { routeOf } from '../routes.ts';
 import { caseIdOf } from './case-response.ts';
+import { route } from './route-handler.ts';
 
 /** How many of the customer's other cases the answer lists (newest first); the counts cover them all. */
 export const HISTORY_LIMIT = 20;
@@ -96,7 +98,7 @@ export function customerHistory(current: CaseRecord, all: CaseRecord[]): Custome
   };
 }
 
-export const getCustomerHistory = httpHandler(async (event) => {
+export const getCustomerHistory = route(import.meta, routeOf('getCustomerHistory'), async ({ event }) => {
   const current = await getCase(caseIdOf(event));
   return json(200, customerHistory(current, await casesOf(current.customer.id)));
 });

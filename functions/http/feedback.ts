@@ -1,12 +1,13 @@
 // Primary adapters: the customer's satisfaction answer from the survey email's signed one-click links.
 import { cases } from '../app/wiring.ts';
 import { getPolicy } from '../commons/config.ts';
-import { httpHandler, json, parseBody, parseQuery, type HttpEvent, type HttpResult } from '../commons/http.ts';
+import { json, parseQuery, type HttpEvent, type HttpResult } from '../commons/http.ts';
 import { linkSigningKey, verifyLink } from '../commons/signed-links.ts';
 import { ConflictError, InvalidLinkError, NotFoundError, VersionConflictError } from '../domain/errors.ts';
-import { FeedbackInput, recordFeedback } from '../domain/operations.ts';
+import { recordFeedback } from '../domain/operations.ts';
 import { escapeHtml } from '../notifications/templates.ts';
-import { FeedbackQuery } from '../routes.ts';
+import { routeOf } from '../routes.ts';
+import { route } from './route-handler.ts';
 
 /**
  * The case was rated already: the link was used (a link may change the case once). Keeps the name ConflictError
@@ -53,14 +54,18 @@ function page(status: number, title: string, message: string): HttpResult {
  * GET /feedback/{token}?rating=N: the link in the email. Answers with a page a person reads, whatever happens.
  * Only `rating` is read: mail clients and link trackers append parameters (utm_*…) a customer cannot help.
  */
-export const answerSurveyLink = httpHandler(async (event) => {
+const SURVEY_LINK = routeOf('answerSurveyLink');
+export const answerSurveyLink = route(
+  import.meta,
+  SURVEY_LINK,
+  async ({ event }) => {
   let rating: number | undefined;
   const given = event.queryStringParameters?.['rating'];
   if (given !== undefined && !/^[1-5]$/.test(given.trim())) {
     return page(400, 'That link looks incomplete', 'Please use one of the rating links (1 to 5) from our email.');
   }
   try {
-    rating = parseQuery({ ...event, queryStringParameters: given === undefined ? {} : { rating: given } }, FeedbackQuery).rating;
+    rating = parseQuery({ ...event, queryStringParameters: given === undefined ? {} : { rating: given } }, SURVEY_LINK.query).rating;
   } catch {
     return page(400, 'That link looks incomplete', 'Please use one of the rating links (1 to 5) from our email.');
   }
@@ -75,11 +80,13 @@ export const answerSurveyLink = httpHandler(async (event) => {
     throw e;
   }
   return page(200, 'Thank you!', `You rated us ${rating} out of 5. Your answer helps us do better.`);
-});
+  },
+  // Every answer is a page for a person, a bad rating too: the handler reads the query itself.
+  { ownQuery: true },
+);
 
 /** POST /feedback/{token}: the same answer with an optional comment, as JSON. */
-export const submitFeedback = httpHandler(async (event) => {
-  const input = parseBody(event, FeedbackInput);
+export const submitFeedback = route(import.meta, routeOf('submitFeedback'), async ({ body: input, event }) => {
   await record(event, input.rating, input.comment);
   return json(200, { received: true });
 });

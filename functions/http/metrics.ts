@@ -1,13 +1,13 @@
 // Primary adapter: GET /metrics for a time window (cases created in it), from the cases themselves. Definitions of
 // every figure: functions/domain/metrics.ts.
 import { casesCreatedIn, listAll } from '../app/queries.ts';
-import { httpHandler, json, parseQuery, RequestError } from '../commons/http.ts';
+import { json, RequestError } from '../commons/http.ts';
 import { computeMetrics } from '../domain/metrics.ts';
-import { MetricsQuery } from '../routes.ts';
+import { routeOf } from '../routes.ts';
+import { route } from './route-handler.ts';
 import type { MetricsView } from './views.ts';
 
-export const getMetrics = httpHandler(async (event) => {
-  const q = parseQuery(event, MetricsQuery);
+export const getMetrics = route(import.meta, routeOf('getMetrics'), async ({ query: q }) => {
   const now = new Date();
   // Instants may carry an offset; the window is echoed in UTC like every other timestamp.
   const to = q.to ? new Date(q.to).toISOString() : now.toISOString();

@@ -5,9 +5,9 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import * as z from 'zod';
 import { getPolicy } from '../commons/config.ts';
-import { httpHandler } from '../commons/http.ts';
 import type { Policy } from '../domain/policy.ts';
-import { bodySchema, ROUTES, TAGS, type RouteSpec } from '../routes.ts';
+import { bodySchema, routeOf, ROUTES, TAGS, type RouteSpec } from '../routes.ts';
+import { route } from './route-handler.ts';
 import { Problem } from './views.ts';
 
 const ERRORS: Record<number, string> = {
@@ -167,7 +167,7 @@ export function buildOpenApiDocument(policy: Policy = getPolicy()): Record<strin
 }
 
 let doc: string | undefined;
-export const getOpenApi = httpHandler(async () => {
+export const getOpenApi = route(import.meta, routeOf('getOpenApi'), async () => {
   doc ??= JSON.stringify(buildOpenApiDocument());
   return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: doc };
 });

@@ -1,10 +1,10 @@
 // Primary adapter: GET /inbound/quarantine — the inbound email that did not land on a case, newest first, with why
 // (functions/app/inbound.ts keeps it aside), so ops can see a customer writing from another address or a forged reply.
 import { inboundRepository } from '../adapters/inbound-repository.ts';
-import { httpHandler, json, parseQuery } from '../commons/http.ts';
-import { QuarantineQuery } from '../routes.ts';
+import { json } from '../commons/http.ts';
+import { routeOf } from '../routes.ts';
+import { route } from './route-handler.ts';
 
-export const listQuarantinedMail = httpHandler(async (event) => {
-  const q = parseQuery(event, QuarantineQuery);
+export const listQuarantinedMail = route(import.meta, routeOf('listQuarantinedMail'), async ({ query: q }) => {
   return json(200, await inboundRepository.quarantined(q.limit, q.cursor));
 });

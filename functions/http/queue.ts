@@ -2,10 +2,12 @@
 // the queue index alone. The console shows them beside the queue; GET /metrics has the same figures but reads every
 // case of its window in full, which does not fit a page that refreshes itself.
 import { caseRepository } from '../adapters/case-repository.ts';
-import { httpHandler, json } from '../commons/http.ts';
+import { json } from '../commons/http.ts';
 import { LEVELS } from '../domain/model.ts';
+import { routeOf } from '../routes.ts';
+import { route } from './route-handler.ts';
 
-export const getQueueCounts = httpHandler(async () => {
+export const getQueueCounts = route(import.meta, routeOf('getQueueCounts'), async () => {
   const counts = await caseRepository.openCounts();
   // Every level is listed, with 0 where none is.
   const byLevel = Object.fromEntries(LEVELS.map((l) => [l, counts.byLevel[l] ?? 0]));

@@ -1,12 +1,12 @@
 // Primary adapter: POST /policies/simulate — replay the window's cases against a draft policy (functions/domain/
 // simulate.ts). Reads only: nothing is written, no timer or email is touched.
 import { historiesCreatedIn } from '../app/queries.ts';
-import { httpHandler, json, parseBody, RequestError } from '../commons/http.ts';
+import { json, RequestError } from '../commons/http.ts';
 import { simulate } from '../domain/simulate.ts';
-import { SimulateInput } from '../routes.ts';
+import { routeOf } from '../routes.ts';
+import { route } from './route-handler.ts';
 
-export const simulatePolicy = httpHandler(async (event) => {
-  const input = parseBody(event, SimulateInput);
+export const simulatePolicy = route(import.meta, routeOf('simulatePolicy'), async ({ body: input }) => {
   const now = new Date();
   const to = input.to ?? now.toISOString();
   const from = input.from ?? new Date(Date.parse(to) - 30 * 86_400_000).toISOString();

@@ -1,11 +1,13 @@
 // Primary adapter: GET /cases/{id}/sla — why each of the case's deadlines is what it is (functions/domain/explain.ts).
 import { eventsOf, getCase } from '../app/queries.ts';
 import { getPolicy } from '../commons/config.ts';
-import { httpHandler, json } from '../commons/http.ts';
+import { json } from '../commons/http.ts';
 import { explainSla } from '../domain/explain.ts';
+import { routeOf } from '../routes.ts';
 import { caseIdOf } from './case-response.ts';
+import { route } from './route-handler.ts';
 
-export const getSla = httpHandler(async (event) => {
+export const getSla = route(import.meta, routeOf('getSla'), async ({ event }) => {
   const id = caseIdOf(event);
   const [c, events] = await Promise.all([getCase(id), eventsOf(id)]);
   return json(200, explainSla(c, events, getPolicy(), new Date()));

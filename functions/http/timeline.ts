@@ -3,11 +3,12 @@
 // an email's entry reflects its delivery record (queued → sending → sent/failed/…), so it can change between reads.
 import { caseRepository } from '../adapters/case-repository.ts';
 import type { EmailRecord } from '../app/ports.ts';
-import { httpHandler, json, parseQuery } from '../commons/http.ts';
+import { json } from '../commons/http.ts';
 import { NotFoundError } from '../domain/errors.ts';
 import type { TimelineEvent } from '../domain/model.ts';
-import { TimelineQuery } from '../routes.ts';
+import { routeOf } from '../routes.ts';
 import { caseIdOf } from './case-response.ts';
+import { route } from './route-handler.ts';
 
 const EMAIL_EVENT: Record<EmailRecord['state'], string> = {
   OWED: 'email.queued',
@@ -29,9 +30,8 @@ export function emailEvent(m: EmailRecord): TimelineEvent {
   };
 }
 
-export const getTimeline = httpHandler(async (event) => {
+export const getTimeline = route(import.meta, routeOf('getTimeline'), async ({ event, query: q }) => {
   const id = caseIdOf(event);
-  const q = parseQuery(event, TimelineQuery);
   const page = await caseRepository.timelinePage(id, q.limit, q.cursor);
   // Every case has its `created` event: an empty first page means there is no such case.
   if (!q.cursor && page.entries.length === 0) throw new NotFoundError(`no case ${id}`);

@@ -6,10 +6,12 @@ import { caseRepository } from '../adapters/case-repository.ts';
 import { getCase } from '../app/queries.ts';
 import { executionArn, executionName, workflowTimer } from '../adapters/workflow-timer.ts';
 import { getPolicy } from '../commons/config.ts';
-import { httpHandler, json } from '../commons/http.ts';
+import { json } from '../commons/http.ts';
 import type { CaseRecord, TimelineEvent } from '../domain/model.ts';
 import { nextWakeUpWithPurpose } from '../domain/sla.ts';
+import { routeOf } from '../routes.ts';
 import { caseIdOf } from './case-response.ts';
+import { route } from './route-handler.ts';
 import type { WorkflowView } from './views.ts';
 
 /** Older executions are summarized, the newest ones described; history only for the current one. */
@@ -18,7 +20,7 @@ type ExecutionState = WorkflowView['executions'][number]['status'];
 
 type Described = Awaited<ReturnType<typeof workflowTimer.describe>>;
 
-export const getWorkflow = httpHandler(async (event) => {
+export const getWorkflow = route(import.meta, routeOf('getWorkflow'), async ({ event }) => {
   const id = caseIdOf(event);
   const c = await getCase(id);
   const events = await caseEvents(c);

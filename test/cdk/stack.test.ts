@@ -5,6 +5,7 @@ import { Runtime, RuntimeFamily } from 'aws-cdk-lib/aws-lambda';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CASE_INDEXES, projectionFor, TABLE_KEYS, type CaseIndexName } from '../../functions/adapters/case-table-schema.ts';
+import { ROUTE_TABLE } from '../../functions/http/route-table.ts';
 import { ROUTES } from '../../functions/routes.ts';
 import { HANDLER_METADATA_KEY, NODE_RUNTIME } from '../../lib/escalator-function.ts';
 import { STATE_NAMES } from '../../lib/escalation-workflow.ts';
@@ -102,7 +103,7 @@ describe('functions', () => {
       return `${h!.file}#${h!.export}`;
     });
     expect(handlers).toEqual(expect.arrayContaining([
-      ...ROUTES.map((r) => `${r.handler.file}#${r.handler.export}`),
+      ...ROUTE_TABLE.map(({ entry }) => `${entry.file}#${entry.export}`),
       'functions/workflow/evaluate.ts#handler',
       'functions/workflow/reconciler.ts#handler',
       'functions/notifications/bounces.ts#handler',
@@ -111,11 +112,11 @@ describe('functions', () => {
   });
 
   it('names each route function by its operationId and gives it the API environment', () => {
-    for (const route of ROUTES) {
+    for (const { route, entry } of ROUTE_TABLE) {
       const fn = s.stack.api.functions[route.operationId];
       expect(fn?.node.id).toBe(route.operationId);
       const res = s.json.Resources[s.logicalId(fn!)]!;
-      expect(res.Metadata?.[HANDLER_METADATA_KEY]).toEqual(route.handler);
+      expect(res.Metadata?.[HANDLER_METADATA_KEY]).toEqual(entry);
       expect(Object.keys((res.Properties!['Environment'] as { Variables: object }).Variables)).toEqual(
         expect.arrayContaining(['TABLE_NAME', 'STATE_MACHINE_ARN', 'LINK_SIGNING_SECRET_ARN', 'POWERTOOLS_SERVICE_NAME']),
       );
