@@ -35,13 +35,29 @@ export function prettyLine(text: string, colour = true): string | undefined {
   return `${time} ${paint(level, level.padEnd(5))}${fn} ${entry['message']}${rest.length ? `  ${rest.join(' ')}` : ''}`;
 }
 
-/** When stdout is a terminal, show structured lines readably (everything else passes through untouched). */
-export function prettyLogsWhenWatched(stream: NodeJS.WriteStream = process.stdout): void {
+/**
+ * When stdout is a terminal, show structured lines readably (everything else passes through untouched). A metric
+ * line the same as one shown in the last `quietRepeatsMs` is not shown again: the reconciler reports its lag every
+ * 5 s locally, which would otherwise scroll the requests a person is watching out of sight.
+ */
+export function prettyLogsWhenWatched(stream: NodeJS.WriteStream = process.stdout, opts: { quietRepeatsMs?: number; now?: () => number } = {}): void {
   if (!stream.isTTY) return;
+  const quietFor = opts.quietRepeatsMs ?? 60_000;
+  const now = opts.now ?? Date.now;
+  const metricShownAt = new Map<string, number>();
   const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
   stream.write = ((chunk: unknown, ...rest: unknown[]) => {
     const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : undefined;
-    const pretty = text && text.trimStart().startsWith('{') ? prettyLine(text.trim()) : undefined;
-    return write(pretty === undefined ? chunk : `${pretty}\n`, ...rest);
+    const pretty = text && text.trimStart().startsWith('{') ? prettyLine(text.trim(), true) : undefined;
+    if (pretty === undefined) return write(chunk, ...rest);
+    const metric = /^\S+ \S*METRIC\S* (.*)$/.exec(pretty)?.[1];
+    if (metric !== undefined) {
+      const at = now();
+      const shown = metricShownAt.get(metric);
+      if (shown !== undefined && at - shown < quietFor) return true;
+      metricShownAt.set(metric, at);
+      if (metricShownAt.size > 1000) metricShownAt.clear(); // bounded: each case's metrics differ
+    }
+    return write(`${pretty}\n`, ...rest);
   }) as typeof stream.write;
 }

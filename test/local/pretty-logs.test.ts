@@ -50,3 +50,26 @@ describe('pretty local logs', () => {
     expect(written.at(-1)!.startsWith('{')).toBe(false);
   });
 });
+
+describe('pretty local logs: repeats', () => {
+  it('shows a metric line that repeats unchanged (the reconciler\'s lag every 5 s) once a minute, and every changed one', () => {
+    const written: string[] = [];
+    let clock = 0;
+    const tty = { isTTY: true, write: (c: string) => written.push(c) > 0 } as unknown as NodeJS.WriteStream;
+    prettyLogsWhenWatched(tty, { now: () => clock });
+    const lag = (seconds: number, at: number) =>
+      `${JSON.stringify({ _aws: { Timestamp: at, CloudWatchMetrics: [{ Namespace: 'Escalator', Dimensions: [['service']], Metrics: [{ Name: 'ReconcilerLagSeconds', Unit: 'Seconds' }] }] }, service: 'escalator', ReconcilerLagSeconds: seconds })}\n`;
+    for (let i = 0; i < 12; i++) {
+      clock = i * 5_000;
+      tty.write(lag(0, clock));
+    }
+    clock = 61_000;
+    tty.write(lag(0, clock));
+    tty.write(lag(7, clock));
+    tty.write('{"level":"INFO","message":"request answered","timestamp":"2026-12-01T12:30:03.000Z"}\n');
+    tty.write('{"level":"INFO","message":"request answered","timestamp":"2026-12-01T12:30:03.000Z"}\n');
+    const metrics = written.filter((l) => l.includes('METRIC'));
+    expect(metrics.map((l) => /ReconcilerLagSeconds=\d+/.exec(l)?.[0])).toEqual(['ReconcilerLagSeconds=0', 'ReconcilerLagSeconds=0', 'ReconcilerLagSeconds=7']);
+    expect(written.filter((l) => l.includes('request answered'))).toHaveLength(2); // log lines are never held back
+  });
+});
