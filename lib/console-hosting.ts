@@ -38,7 +38,7 @@ import { REPO_ROOT } from './paths.ts';
 import { accessLogsBucket } from './access-logs.ts';
 
 /** API paths the distribution passes to API Gateway (everything the console calls). */
-export const API_PATH_PATTERNS = ['/cases*', '/metrics*', '/queue'] as const;
+export const API_PATH_PATTERNS = ['/cases*', '/metrics*', '/queue', '/inbound/*'] as const;
 
 /**
  * A page of the single-page app (/console/cases/{id}, /console/callback) is answered with index.html; files keep

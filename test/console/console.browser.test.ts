@@ -5,11 +5,13 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createTransport } from 'nodemailer';
+import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureConsoleBuilt } from '../../console/build.ts';
 import { ROOT, type LocalStack } from '../../local/stack.ts';
-import { newCaseBody, startTestStack, TestApi } from '../support/stack.ts';
+import { eventually, newCaseBody, startTestStack, TestApi } from '../support/stack.ts';
 
 const SHOTS = join(ROOT, 'test-results', 'console');
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'];
@@ -154,5 +156,41 @@ describe('the ops console', () => {
       ['commented', 'ops'],
       ['resolved', 'ops'],
     ]);
+  });
+
+  it('shows a manager the email kept aside from a case (a stranger writing to its reply address), with why, linked to the case', { timeout: 120_000 }, async () => {
+    // Prepare: a case, and the reply address its acknowledgement carries
+    const customer = 'lena@example.org';
+    const created = await api.post('/cases', newCaseBody({ priority: 'P3', customer: { id: 'console-c2', email: customer, name: 'Lena Vogt', tier: 'standard' }, subject: 'Wrong size delivered' }));
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const ack = await eventually(async () => (await api.emails()).find((m) => m.destination.to.includes(customer) && m.subject.includes(created.body.reference)));
+    const replyTo = (ack as unknown as { replyTo: string[] }).replyTo[0]!;
+
+    // Act: someone who is not the customer writes to it
+    const raw = await new MailComposer({ from: 'mallory@example.net', to: replyTo, subject: 'Re: please send the refund to me instead', text: 'Use my account.', messageId: `<stranger-${Date.now()}@example.net>` }).compile().build();
+    const transport = createTransport({ host: '127.0.0.1', port: stack.ports.smtp, secure: false, ignoreTLS: true });
+    try {
+      await transport.sendMail({ envelope: { from: 'mallory@example.net', to: [replyTo] }, raw });
+    } finally {
+      transport.close();
+    }
+
+    // Assess: the managers' page lists it with the reason in words and a link to the case it named
+    await page.goto(`${api.url}/console/`);
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Kept-aside email' }).click();
+    await page.waitForURL(`${api.url}/console/inbound`);
+    const row = page.locator('tbody tr').filter({ hasText: 'please send the refund to me instead' });
+    await row.waitFor({ timeout: 15_000 });
+    expect(await row.locator('[data-reason]').getAttribute('data-reason')).toBe('not-the-customer');
+    expect(await row.locator('[data-reason]').textContent()).toBe('not the case\'s customer');
+    expect(await row.textContent()).toContain('mallory@example.net');
+    await screenshot('inbound');
+    expect(await seriousViolations()).toEqual([]);
+    await row.getByRole('link', { name: 'Open case' }).click();
+    await page.waitForURL(`${api.url}/console/cases/${id}`);
+    // … and nothing of it is on the case
+    const events = (await api.get(`/cases/${id}/timeline`)).body.events as { type: string; summary: string }[];
+    expect(events.filter((e) => e.summary.includes('refund to me'))).toEqual([]);
   });
 });
