@@ -50,15 +50,13 @@ function page(status: number, title: string, message: string): HttpResult {
   };
 }
 
+const SURVEY_LINK = routeOf('answerSurveyLink');
+
 /**
  * GET /feedback/{token}?rating=N: the link in the email. Answers with a page a person reads, whatever happens.
  * Only `rating` is read: mail clients and link trackers append parameters (utm_*…) a customer cannot help.
  */
-const SURVEY_LINK = routeOf('answerSurveyLink');
-export const answerSurveyLink = route(
-  import.meta,
-  SURVEY_LINK,
-  async ({ event }) => {
+async function answerWithPage(event: HttpEvent): Promise<HttpResult> {
   let rating: number | undefined;
   const given = event.queryStringParameters?.['rating'];
   if (given !== undefined && !/^[1-5]$/.test(given.trim())) {
@@ -80,10 +78,10 @@ export const answerSurveyLink = route(
     throw e;
   }
   return page(200, 'Thank you!', `You rated us ${rating} out of 5. Your answer helps us do better.`);
-  },
-  // Every answer is a page for a person, a bad rating too: the handler reads the query itself.
-  { ownQuery: true },
-);
+}
+
+// Every answer is a page for a person, a bad rating too: the handler reads the query itself.
+export const answerSurveyLink = route(import.meta, SURVEY_LINK, ({ event }) => answerWithPage(event), { ownQuery: true });
 
 /** POST /feedback/{token}: the same answer with an optional comment, as JSON. */
 export const submitFeedback = route(import.meta, routeOf('submitFeedback'), async ({ body: input, event }) => {
