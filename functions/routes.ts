@@ -5,6 +5,7 @@
 // contracts alone, so its function carries no other route's code.
 import * as z from 'zod';
 import type { ZodType } from 'zod';
+import { deferred } from './domain/deferred-schema.ts';
 import { Level, Priority, Status } from './domain/model.ts';
 import { PolicySchema, type Policy } from './domain/policy.ts';
 import { REFUSAL_REASONS } from './domain/inbound.ts';
@@ -27,76 +28,88 @@ import { CasePage, CaseView, FeedbackReceived, MetricsView, OpenApiDocumentView,
 import { SCOPES, type Scope } from './auth/scopes.ts';
 export { GROUP_SCOPES, SCOPES, scopesOfGroups, type Scope, type UserGroup } from './auth/scopes.ts';
 
-export const ListCasesQuery = z.strictObject({
-  reference: z.string().regex(CASE_REFERENCE_PATTERN, 'a case reference such as ESC-7K2M9Q').optional().describe('the case with this short reference (at most one)'),
-  status: Status.optional(),
-  level: Level.optional(),
-  priority: Priority.optional(),
-  department: z.string().max(40).optional(),
-  customerId: z.string().max(128).optional(),
-  breached: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
-  createdFrom: z.iso.datetime({ offset: true }).optional().describe('cases created at or after this instant'),
-  createdTo: z.iso.datetime({ offset: true }).optional().describe('cases created before this instant'),
-  overdue: z.enum(['true', 'false']).transform((v) => v === 'true').optional().describe('past the close-by deadline while unresolved'),
-  atRisk: z
-    .enum(['true', 'false'])
-    .transform((v) => v === 'true')
-    .optional()
-    .describe('with sort=nextDeadline: warned, breached, overdue, or past the warning share of the level\'s budget (75% when warnings are off)'),
-  sort: z
-    .enum(['newest', 'nextDeadline'])
-    .default('newest')
-    .describe('newest: every case, newest first; nextDeadline: open and paused cases, the deadline that falls first first (the ops queue)'),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(2048).optional(),
-}).superRefine((q, ctx) => {
-  if (q.createdFrom && q.createdTo && Date.parse(q.createdFrom) > Date.parse(q.createdTo)) ctx.addIssue({ code: 'custom', path: ['createdFrom'], message: 'must not be after createdTo' });
-  // At risk is judged from the queue index's riskAt (when the case passes its warning share): only on that index.
-  if (q.atRisk !== undefined && q.sort !== 'nextDeadline') ctx.addIssue({ code: 'custom', path: ['atRisk'], message: 'atRisk needs sort=nextDeadline' });
-  // The queue index holds only open and paused cases, keyed by deadline: no creation-time range on it.
-  if (q.sort !== 'nextDeadline') return;
-  if (q.status && q.status !== 'OPEN' && q.status !== 'PAUSED') ctx.addIssue({ code: 'custom', path: ['status'], message: 'sort=nextDeadline lists OPEN and PAUSED cases only' });
-  for (const k of ['createdFrom', 'createdTo'] as const) if (q[k]) ctx.addIssue({ code: 'custom', path: [k], message: 'not with sort=nextDeadline' });
-});
+export const ListCasesQuery = deferred(() =>
+  z.strictObject({
+    reference: z.string().regex(CASE_REFERENCE_PATTERN, 'a case reference such as ESC-7K2M9Q').optional().describe('the case with this short reference (at most one)'),
+    status: Status.optional(),
+    level: Level.optional(),
+    priority: Priority.optional(),
+    department: z.string().max(40).optional(),
+    customerId: z.string().max(128).optional(),
+    breached: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+    createdFrom: z.iso.datetime({ offset: true }).optional().describe('cases created at or after this instant'),
+    createdTo: z.iso.datetime({ offset: true }).optional().describe('cases created before this instant'),
+    overdue: z.enum(['true', 'false']).transform((v) => v === 'true').optional().describe('past the close-by deadline while unresolved'),
+    atRisk: z
+      .enum(['true', 'false'])
+      .transform((v) => v === 'true')
+      .optional()
+      .describe('with sort=nextDeadline: warned, breached, overdue, or past the warning share of the level\'s budget (75% when warnings are off)'),
+    sort: z
+      .enum(['newest', 'nextDeadline'])
+      .default('newest')
+      .describe('newest: every case, newest first; nextDeadline: open and paused cases, the deadline that falls first first (the ops queue)'),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().max(2048).optional(),
+  }).superRefine((q, ctx) => {
+    if (q.createdFrom && q.createdTo && Date.parse(q.createdFrom) > Date.parse(q.createdTo)) ctx.addIssue({ code: 'custom', path: ['createdFrom'], message: 'must not be after createdTo' });
+    // At risk is judged from the queue index's riskAt (when the case passes its warning share): only on that index.
+    if (q.atRisk !== undefined && q.sort !== 'nextDeadline') ctx.addIssue({ code: 'custom', path: ['atRisk'], message: 'atRisk needs sort=nextDeadline' });
+    // The queue index holds only open and paused cases, keyed by deadline: no creation-time range on it.
+    if (q.sort !== 'nextDeadline') return;
+    if (q.status && q.status !== 'OPEN' && q.status !== 'PAUSED') ctx.addIssue({ code: 'custom', path: ['status'], message: 'sort=nextDeadline lists OPEN and PAUSED cases only' });
+    for (const k of ['createdFrom', 'createdTo'] as const) if (q[k]) ctx.addIssue({ code: 'custom', path: [k], message: 'not with sort=nextDeadline' });
+  }),
+);
 
-export const MetricsQuery = z.strictObject({
-  from: z.iso.datetime({ offset: true }).optional().describe('window start (cases created at or after); default 30 days ago'),
-  to: z.iso.datetime({ offset: true }).optional().describe('window end (cases created before); default now'),
-});
+export const MetricsQuery = deferred(() =>
+  z.strictObject({
+    from: z.iso.datetime({ offset: true }).optional().describe('window start (cases created at or after); default 30 days ago'),
+    to: z.iso.datetime({ offset: true }).optional().describe('window end (cases created before); default now'),
+  }),
+);
 
-export const SimulateInput = z.strictObject({
-  policy: PolicySchema.describe('the draft policy, in the same shape as a policy file (holidays inline: holidaysFile is read only when a file is loaded)'),
-  from: z.iso.datetime().optional().describe('replay the cases created at or after this instant; default 30 days before to'),
-  to: z.iso.datetime().optional().describe('… and before this instant; default now'),
-});
+export const SimulateInput = deferred(() =>
+  z.strictObject({
+    policy: PolicySchema.describe('the draft policy, in the same shape as a policy file (holidays inline: holidaysFile is read only when a file is loaded)'),
+    from: z.iso.datetime().optional().describe('replay the cases created at or after this instant; default 30 days before to'),
+    to: z.iso.datetime().optional().describe('… and before this instant; default now'),
+  }),
+);
 
-export const TimelineQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(1000).default(200).describe('entries per page (events and their emails)'),
-  cursor: z.string().max(2048).optional().describe('nextCursor of the previous page'),
-});
+export const TimelineQuery = deferred(() =>
+  z.strictObject({
+    limit: z.coerce.number().int().min(1).max(1000).default(200).describe('entries per page (events and their emails)'),
+    cursor: z.string().max(2048).optional().describe('nextCursor of the previous page'),
+  }),
+);
 
-export const QuarantineQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(25),
-  cursor: z.string().max(2048).optional().describe('nextCursor of the previous page'),
-});
+export const QuarantineQuery = deferred(() =>
+  z.strictObject({
+    limit: z.coerce.number().int().min(1).max(100).default(25),
+    cursor: z.string().max(2048).optional().describe('nextCursor of the previous page'),
+  }),
+);
 
 /** An inbound message that did not land on a case, and why. */
-export const QuarantinedMailView = z.object({
-  id: z.string().describe('SHA-256 of the Message-ID: one entry per message, however often it was delivered'),
-  messageId: z.string(),
-  receivedAt: z.string(),
-  from: z.string().optional(),
-  recipients: z.array(z.string()),
-  subject: z.string(),
-  reason: z
-    .enum(REFUSAL_REASONS)
-    .describe('verdict: SES\'s SPF, DKIM, DMARC, spam or virus check failed; auto-reply: an out-of-office, bounce or bulk message; unknown-address: not a valid signed reply address; unknown-case: the reference names no case; not-the-customer: the sender is not the case\'s customer'),
-  detail: z.string(),
-  rawKey: z.string().describe('where the raw message is kept (the inbound bucket on AWS, the data folder locally)'),
-  caseId: z.string().optional().describe('the case the reply address named, when it named one'),
-});
+export const QuarantinedMailView = deferred(() =>
+  z.object({
+    id: z.string().describe('SHA-256 of the Message-ID: one entry per message, however often it was delivered'),
+    messageId: z.string(),
+    receivedAt: z.string(),
+    from: z.string().optional(),
+    recipients: z.array(z.string()),
+    subject: z.string(),
+    reason: z
+      .enum(REFUSAL_REASONS)
+      .describe('verdict: SES\'s SPF, DKIM, DMARC, spam or virus check failed; auto-reply: an out-of-office, bounce or bulk message; unknown-address: not a valid signed reply address; unknown-case: the reference names no case; not-the-customer: the sender is not the case\'s customer'),
+    detail: z.string(),
+    rawKey: z.string().describe('where the raw message is kept (the inbound bucket on AWS, the data folder locally)'),
+    caseId: z.string().optional().describe('the case the reply address named, when it named one'),
+  }),
+);
 
-export const FeedbackQuery = z.strictObject({ rating: z.coerce.number().int().min(1).max(5).describe('the answer, 1 (very dissatisfied) to 5 (very satisfied)') });
+export const FeedbackQuery = deferred(() => z.strictObject({ rating: z.coerce.number().int().min(1).max(5).describe('the answer, 1 (very dissatisfied) to 5 (very satisfied)') }));
 
 /** What a route's function may touch in the table and the workflow (lib/escalator-function.ts turns them into grants). */
 export type TableAccess = 'read' | 'write' | 'readWrite';
@@ -127,7 +140,7 @@ const CHANGE: RouteNeeds = { table: 'readWrite' };
 const PUBLIC_THROTTLE: Throttle = { rateLimit: 5, burstLimit: 10 };
 
 /** A body with no fields: an empty body or `{}`; anything else is a 400 naming the field. */
-export const NoFields = z.strictObject({}).describe('no fields: send no body, or {}');
+export const NoFields = deferred(() => z.strictObject({}).describe('no fields: send no body, or {}'));
 
 export interface RouteSpec {
   /** Unique, also the Lambda's construct id and the OpenAPI operationId. */
@@ -304,7 +317,7 @@ const CONTRACTS = [
     success: {
       status: 200,
       description: 'the customer\'s history',
-      schema: z.object({
+      schema: deferred(() => z.object({
         caseId: z.string(),
         customerId: z.string(),
         cases: z
@@ -336,7 +349,7 @@ const CONTRACTS = [
             averageRating: z.number().nullable(),
           })
           .describe('over every case of the customer, this one included'),
-      }),
+      })),
     },
   },
   {
@@ -373,13 +386,15 @@ const CONTRACTS = [
     success: {
       status: 200,
       description: 'the counts',
-      schema: z.object({
-        total: z.number().int(),
-        byLevel: z.record(z.string(), z.number().int()),
-        byDepartment: z.record(z.string(), z.number().int()),
-        byStatus: z.record(z.string(), z.number().int()),
-        asOf: z.string(),
-      }),
+      schema: deferred(() =>
+        z.object({
+          total: z.number().int(),
+          byLevel: z.record(z.string(), z.number().int()),
+          byDepartment: z.record(z.string(), z.number().int()),
+          byStatus: z.record(z.string(), z.number().int()),
+          asOf: z.string(),
+        }),
+      ),
     },
   },
   {
@@ -392,7 +407,7 @@ const CONTRACTS = [
     summary: 'Inbound email kept aside instead of landing on a case (strangers, forged addresses, auto-replies, failed SES verdicts), newest first, with why',
     description: 'Never on a case\'s timeline: a reply lands only from the case\'s customer, to the case\'s signed reply address. Follow nextCursor for older entries.',
     query: QuarantineQuery,
-    success: { status: 200, description: 'a page of kept-aside messages', schema: z.object({ items: z.array(QuarantinedMailView), nextCursor: z.string().nullable() }) },
+    success: { status: 200, description: 'a page of kept-aside messages', schema: deferred(() => z.object({ items: z.array(QuarantinedMailView), nextCursor: z.string().nullable() })) },
   },
   {
     operationId: 'simulatePolicy',
@@ -407,7 +422,7 @@ const CONTRACTS = [
     success: {
       status: 200,
       description: 'the comparison (functions/domain/simulate.ts defines every figure)',
-      schema: z.object({ window: z.object({ from: z.string(), to: z.string() }) }).loose().describe('the window replayed, and for the recorded history and the draft: breach rate, escalations per level and kind, load per level and department, deadlines that would move'),
+      schema: deferred(() => z.object({ window: z.object({ from: z.string(), to: z.string() }) }).loose()).describe('the window replayed, and for the recorded history and the draft: breach rate, escalations per level and kind, load per level and department, deadlines that would move'),
     },
   },
   {
@@ -420,7 +435,7 @@ const CONTRACTS = [
     description: 'A person follows this link from an email, so every answer the handler gives is an HTML page, errors included: a missing or bad rating (400), a tampered or expired link (403), an unknown case (404), a case already rated or reopened (409). Other query parameters (utm_*…) are ignored.',
     tag: 'survey',
     query: FeedbackQuery,
-    success: { status: 200, schema: z.string().describe('an HTML page'), description: 'a thank-you page', contentType: 'text/html' },
+    success: { status: 200, schema: deferred(() => z.string().describe('an HTML page')), description: 'a thank-you page', contentType: 'text/html' },
     errorPages: [400, 403, 404, 409],
   },
   {

@@ -1,5 +1,6 @@
 // Domain: the case and its parts as zod schemas; the TypeScript types come from them.
 import * as z from 'zod';
+import { deferred } from './deferred-schema.ts';
 import type { PinnedTerms } from './policy.ts';
 
 export const Priority = z.enum(['P1', 'P2', 'P3', 'P4']).describe('P1 is the most urgent');
@@ -27,73 +28,87 @@ export function nextLevel(level: Level): Level | undefined {
   return LEVELS[levelIndex(level) + 1];
 }
 
-export const Customer = z.strictObject({
-  id: z.string().regex(/\S/, 'must not be blank').trim().max(128),
-  email: z.email().max(254),
-  name: z.string().regex(/\S/, 'must not be blank').trim().max(200).optional(),
-  tier: Tier.default('standard'),
-  lifetimeValue: z.number().finite().nonnegative().max(1e12).optional(),
-});
+export const Customer = deferred(() =>
+  z.strictObject({
+    id: z.string().regex(/\S/, 'must not be blank').trim().max(128),
+    email: z.email().max(254),
+    name: z.string().regex(/\S/, 'must not be blank').trim().max(200).optional(),
+    tier: Tier.default('standard'),
+    lifetimeValue: z.number().finite().nonnegative().max(1e12).optional(),
+  }),
+);
 export type Customer = z.infer<typeof Customer>;
 
 /** Who did something: an API client (from its token), the workflow, or the customer (survey link). */
-export const Actor = z.object({
-  kind: z.enum(['client', 'system', 'customer']),
-  id: z.string(),
-});
+export const Actor = deferred(() =>
+  z.object({
+    kind: z.enum(['client', 'system', 'customer']),
+    id: z.string(),
+  }),
+);
 export type Actor = z.infer<typeof Actor>;
 
-export const Sla = z.object({
-  levelStartedAt: z.string().describe('when the current level\'s time budget started'),
-  levelDueAt: z.string().describe('when the current level\'s time budget ends (while paused: when it would end had the pause not started)'),
-  closeBy: z.string().describe('the close-by deadline (30 days after creation by default)'),
-  pausedAt: z.string().optional(),
-  warned: z.boolean().describe('the pre-breach warning for the current level has been sent'),
-  breached: z.boolean().describe('the top level\'s time budget ran out'),
-  overdue: z.boolean().describe('the close-by deadline passed while the case was unresolved'),
-  policyVersion: z.string().optional().describe('the policy version whose budgets and calendars time this case (pinned at creation; GET /cases/{id}/sla explains it)'),
-});
+export const Sla = deferred(() =>
+  z.object({
+    levelStartedAt: z.string().describe('when the current level\'s time budget started'),
+    levelDueAt: z.string().describe('when the current level\'s time budget ends (while paused: when it would end had the pause not started)'),
+    closeBy: z.string().describe('the close-by deadline (30 days after creation by default)'),
+    pausedAt: z.string().optional(),
+    warned: z.boolean().describe('the pre-breach warning for the current level has been sent'),
+    breached: z.boolean().describe('the top level\'s time budget ran out'),
+    overdue: z.boolean().describe('the close-by deadline passed while the case was unresolved'),
+    policyVersion: z.string().optional().describe('the policy version whose budgets and calendars time this case (pinned at creation; GET /cases/{id}/sla explains it)'),
+  }),
+);
 export type Sla = z.infer<typeof Sla>;
 
-export const Compensation = z.object({
-  id: z.string(),
-  kind: CompensationKind,
-  amount: z.number(),
-  currency: z.string(),
-  note: z.string().optional(),
-  status: CompensationStatus,
-  offeredBy: Actor,
-  offeredAt: z.string(),
-  authorityLimit: z.number().describe('what the offering level could approve alone for this customer'),
-  approvedBy: Actor.optional(),
-  approvedAt: z.string().optional(),
-});
+export const Compensation = deferred(() =>
+  z.object({
+    id: z.string(),
+    kind: CompensationKind,
+    amount: z.number(),
+    currency: z.string(),
+    note: z.string().optional(),
+    status: CompensationStatus,
+    offeredBy: Actor,
+    offeredAt: z.string(),
+    authorityLimit: z.number().describe('what the offering level could approve alone for this customer'),
+    approvedBy: Actor.optional(),
+    approvedAt: z.string().optional(),
+  }),
+);
 export type Compensation = z.infer<typeof Compensation>;
 
-export const Feedback = z.object({
-  rating: z.number().int().min(1).max(5),
-  comment: z.string().optional(),
-  at: z.string(),
-});
+export const Feedback = deferred(() =>
+  z.object({
+    rating: z.number().int().min(1).max(5),
+    comment: z.string().optional(),
+    at: z.string(),
+  }),
+);
 export type Feedback = z.infer<typeof Feedback>;
 
-export const TimelineEvent = z.object({
-  id: z.string(),
-  at: z.string(),
-  actor: Actor,
-  type: z.string().describe('e.g. created, escalated, transferred, commented, paused, resumed, resolved, reopened, closed, sla.warning, sla.breached, sla.overdue, compensation.offered, compensation.approved, feedback.received, followed-up, email.sent, email.failed'),
-  summary: z.string().optional(),
-  changes: z.record(z.string(), z.object({ before: z.unknown(), after: z.unknown() })).optional(),
-  data: z.record(z.string(), z.unknown()).optional(),
-  idempotencyKey: z.string().optional(),
-});
+export const TimelineEvent = deferred(() =>
+  z.object({
+    id: z.string(),
+    at: z.string(),
+    actor: Actor,
+    type: z.string().describe('e.g. created, escalated, transferred, commented, paused, resumed, resolved, reopened, closed, sla.warning, sla.breached, sla.overdue, compensation.offered, compensation.approved, feedback.received, followed-up, email.sent, email.failed'),
+    summary: z.string().optional(),
+    changes: z.record(z.string(), z.object({ before: z.unknown(), after: z.unknown() })).optional(),
+    data: z.record(z.string(), z.unknown()).optional(),
+    idempotencyKey: z.string().optional(),
+  }),
+);
 export type TimelineEvent = z.infer<typeof TimelineEvent>;
 
-export const LinkedCase = z.object({
-  caseId: z.string(),
-  reference: z.string(),
-  reason: z.string().describe('why a new case was opened instead of reopening that one'),
-});
+export const LinkedCase = deferred(() =>
+  z.object({
+    caseId: z.string(),
+    reference: z.string(),
+    reason: z.string().describe('why a new case was opened instead of reopening that one'),
+  }),
+);
 export type LinkedCase = z.infer<typeof LinkedCase>;
 
 /** A notification the change owes: written in the same conditional write as the change, sent afterwards. */

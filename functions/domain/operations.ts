@@ -2,6 +2,7 @@
 // functions of (case, input, context). Each checks the case's state, throws a typed error when the action does not
 // fit, and returns the changed case with its timeline events and owed emails.
 import * as z from 'zod';
+import { deferred } from './deferred-schema.ts';
 import { appendEvents, type ChangeContext } from './change.ts';
 import { ConflictError, NotFoundError, ValidationError } from './errors.ts';
 import {
@@ -25,30 +26,35 @@ import { closeByFrom, initialSla, levelDueFrom, nextWakeUp, restartLevelBudget, 
 /** Required text: trimmed, and not blank (the pattern tells clients so, as the OpenAPI document shows). */
 const Text = (max: number) => z.string().regex(/\S/, 'must not be empty').trim().max(max);
 
-// ---- inputs (validated at the edge; the same schemas feed the OpenAPI document) ----
-export const CreateCaseInput = z.strictObject({
-  customer: Customer,
-  subject: Text(200),
-  description: Text(10_000),
-  priority: Priority.default('P3'),
-  category: z.string().regex(/\S/, 'must not be blank').trim().toLowerCase().max(64).optional().describe('routes the case to a department (e.g. refund → billing)'),
-});
+// ---- inputs (validated at the edge; the same schemas feed the OpenAPI document), each built when its route first
+// needs it (deferred-schema.ts) ----
+export const CreateCaseInput = deferred(() =>
+  z.strictObject({
+    customer: Customer,
+    subject: Text(200),
+    description: Text(10_000),
+    priority: Priority.default('P3'),
+    category: z.string().regex(/\S/, 'must not be blank').trim().toLowerCase().max(64).optional().describe('routes the case to a department (e.g. refund → billing)'),
+  }),
+);
 export type CreateCaseInput = z.input<typeof CreateCaseInput>;
 
-const HierarchicalEscalation = z.strictObject({ kind: z.literal('hierarchical'), summary: Text(2_000), toLevel: Level.optional() });
-const FunctionalEscalation = z.strictObject({ kind: z.literal('functional'), summary: Text(2_000), toDepartment: DepartmentName });
-export const EscalationInput = z.discriminatedUnion('kind', [HierarchicalEscalation, FunctionalEscalation]);
+const hierarchicalEscalation = () => z.strictObject({ kind: z.literal('hierarchical'), summary: Text(2_000), toLevel: Level.optional() });
+const functionalEscalation = () => z.strictObject({ kind: z.literal('functional'), summary: Text(2_000), toDepartment: DepartmentName });
+export const EscalationInput = deferred(() => z.discriminatedUnion('kind', [hierarchicalEscalation(), functionalEscalation()]));
 export type EscalationInput = z.infer<typeof EscalationInput>;
 
-export const CommentInput = z.strictObject({ body: Text(10_000), visibility: Visibility });
+export const CommentInput = deferred(() => z.strictObject({ body: Text(10_000), visibility: Visibility }));
 export type CommentInput = z.infer<typeof CommentInput>;
 
-export const CompensationInput = z.strictObject({
-  kind: CompensationKind,
-  amount: z.number().finite().positive().max(1e9),
-  currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO-4217 code such as USD'),
-  note: z.string().trim().max(2_000).optional(),
-});
+export const CompensationInput = deferred(() =>
+  z.strictObject({
+    kind: CompensationKind,
+    amount: z.number().finite().positive().max(1e9),
+    currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO-4217 code such as USD'),
+    note: z.string().trim().max(2_000).optional(),
+  }),
+);
 export type CompensationInput = z.infer<typeof CompensationInput>;
 
 // ---- the same inputs narrowed by the policy in force: what the edge validates and the OpenAPI document states ----
@@ -56,25 +62,27 @@ export type CompensationInput = z.infer<typeof CompensationInput>;
 export function escalationInputFor(policy: Policy) {
   const departments = Object.keys(policy.departments) as [string, ...string[]];
   return z.discriminatedUnion('kind', [
-    HierarchicalEscalation,
-    FunctionalEscalation.extend({ toDepartment: z.enum(departments).describe('one of the policy\'s departments') }),
+    hierarchicalEscalation(),
+    functionalEscalation().extend({ toDepartment: z.enum(departments).describe('one of the policy\'s departments') }),
   ]);
 }
 
 /** Authority limits are set in the policy's one currency, so an offer is made in it. */
 export function compensationInputFor(policy: Policy) {
-  return CompensationInput.extend({
+  return CompensationInput.unwrap().extend({
     currency: z.enum([policy.compensation.currency]).describe('the policy\'s currency (authority limits are set in it)'),
   });
 }
 
-export const ResolveInput = z.strictObject({ resolution: Text(10_000) });
-export const ReasonInput = z.strictObject({ reason: z.string().trim().max(2_000).optional() });
-export const FeedbackInput = z.strictObject({
-  rating: z.number().int().min(1).max(5),
-  comment: z.string().trim().max(2_000).optional(),
-});
-export const PriorityChangeInput = z.strictObject({ priority: Priority, summary: Text(2_000) });
+export const ResolveInput = deferred(() => z.strictObject({ resolution: Text(10_000) }));
+export const ReasonInput = deferred(() => z.strictObject({ reason: z.string().trim().max(2_000).optional() }));
+export const FeedbackInput = deferred(() =>
+  z.strictObject({
+    rating: z.number().int().min(1).max(5),
+    comment: z.string().trim().max(2_000).optional(),
+  }),
+);
+export const PriorityChangeInput = deferred(() => z.strictObject({ priority: Priority, summary: Text(2_000) }));
 
 // ---- creation ----
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';

@@ -110,7 +110,8 @@ export function buildOpenApiDocument(policy: Policy = getPolicy()): Record<strin
           : []),
       ],
       request: {
-        ...(r.query ? { query: r.query as never } : {}),
+        // zod-to-openapi reads a query's fields from the object itself, not through the deferred wrapper.
+        ...(r.query ? { query: (r.query instanceof z.ZodLazy ? r.query.unwrap() : r.query) as never } : {}),
         // Required unless an empty body means something (every field optional: pause, resume, reopen, close, approve).
         ...(body ? { body: { required: !body.safeParse({}).success, content: { 'application/json': { schema: body } } } } : {}),
       },

@@ -38,13 +38,16 @@ export function route<const R extends RouteSpec>(
   handle: (request: RouteRequest<R>) => Promise<HttpResult>,
   options: RouteOptions = {},
 ): RouteHandler<R> {
+  // Everything about the schemas is worked out on the first request, not at import: a module holds several routes
+  // (case-actions.ts eleven) and each function serves one (functions/domain/deferred-schema.ts).
   // An empty body is accepted where every field is optional (pause, resume, reopen, close, approve).
-  const optional = { optional: spec.body?.safeParse({}).success ?? true };
+  let optional: { optional: boolean } | undefined;
   // The policy narrows some bodies (its departments, its currency): built once per cold start, when first needed.
   let narrowed: ZodType | undefined;
   const schema = (): ZodType | undefined => (spec.policyBody ? (narrowed ??= spec.policyBody(getPolicy())) : spec.body);
   const fn = httpHandler(async (event, context) => {
     const body = schema();
+    optional ??= { optional: spec.body?.safeParse({}).success ?? true };
     const request = {
       body: body ? parseBody(event, body, optional) : undefined,
       query: spec.query && !options.ownQuery ? parseQuery(event, spec.query) : undefined,
