@@ -28,6 +28,8 @@ import { CasePage, CaseView, FeedbackReceived, MetricsView, OpenApiDocumentView,
 import { SCOPES, type Scope } from './auth/scopes.ts';
 export { GROUP_SCOPES, SCOPES, scopesOfGroups, type Scope, type UserGroup } from './auth/scopes.ts';
 
+// Queries, bodies and answers are built on first use, so each function builds only its own route's
+// (functions/domain/deferred-schema.ts).
 export const ListCasesQuery = deferred(() =>
   z.strictObject({
     reference: z.string().regex(CASE_REFERENCE_PATTERN, 'a case reference such as ESC-7K2M9Q').optional().describe('the case with this short reference (at most one)'),
