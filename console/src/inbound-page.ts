@@ -5,6 +5,7 @@ import { ApiError, get } from './api.ts';
 import { h, replace } from './dom.ts';
 import { when } from './format.ts';
 import { poll, type Poller } from './live.ts';
+import { cursorPager } from './pager.ts';
 import type { QuarantinePage, QuarantinedMail } from './types.ts';
 
 const PAGE_SIZE = 25;
@@ -20,11 +21,9 @@ const REASON: Record<QuarantinedMail['reason'], string> = {
 };
 
 export function inboundPage(main: HTMLElement): () => void {
-  const cursors: (string | undefined)[] = [];
-  let cursor: string | undefined;
+  const pager = cursorPager({ label: 'Kept-aside email pages', back: '← Newer', forward: 'Older →', onMove: () => void inboundPoll.now() });
   const status = h('p', { class: 'muted small', role: 'status', id: 'inbound-status' });
   const tbody = h('tbody');
-  const pager = h('nav', { class: 'pager', 'aria-label': 'Kept-aside email pages' });
   const table = h(
     'table',
     { class: 'queue inbound' },
@@ -43,7 +42,7 @@ export function inboundPage(main: HTMLElement): () => void {
     ),
     status,
     h('div', { class: 'table-wrap' }, table),
-    pager,
+    pager.element,
   );
 
   const row = (m: QuarantinedMail) =>
@@ -59,6 +58,7 @@ export function inboundPage(main: HTMLElement): () => void {
 
   const refresh = async () => {
     let page: QuarantinePage;
+    const cursor = pager.cursor();
     try {
       page = await get<QuarantinePage>(`/inbound/quarantine?${new URLSearchParams({ limit: String(PAGE_SIZE), ...(cursor ? { cursor } : {}) })}`);
     } catch (e) {
@@ -71,13 +71,7 @@ export function inboundPage(main: HTMLElement): () => void {
     }
     replace(tbody, ...(page.items.length ? page.items.map(row) : [h('tr', {}, h('td', { colspan: 5, class: 'muted' }, 'Nothing kept aside.'))]));
     status.textContent = `${page.items.length} message${page.items.length === 1 ? '' : 's'} on this page · updated ${new Date().toLocaleTimeString()}`;
-    replace(
-      pager,
-      cursors.length ? h('button', { type: 'button', class: 'secondary', onclick: () => { cursor = cursors.pop(); void inboundPoll.now(); } }, '← Newer') : null,
-      page.nextCursor
-        ? h('button', { type: 'button', class: 'secondary', onclick: () => { cursors.push(cursor); cursor = page.nextCursor ?? undefined; void inboundPoll.now(); } }, 'Older →')
-        : null,
-    );
+    pager.show(page.nextCursor);
   };
   const inboundPoll: Poller = poll(EVERY_MS, refresh);
   return () => inboundPoll.stop();

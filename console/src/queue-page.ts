@@ -6,6 +6,7 @@ import { h, replace } from './dom.ts';
 import { countdown, tickCountdowns } from './format.ts';
 import { poll, type Poller } from './live.ts';
 import { flags } from './badges.ts';
+import { cursorPager } from './pager.ts';
 import type { CasePage, CaseView, Metrics } from './types.ts';
 
 const PAGE_SIZE = 25;
@@ -20,14 +21,11 @@ const FILTERS = ['status', 'level', 'priority', 'department', 'customerId', 'bre
 
 export function queuePage(main: HTMLElement): () => void {
   const params = new URLSearchParams(location.search);
-  // The cursors of the pages before this one, so "Previous" works without the API paging backwards.
-  const cursors: (string | undefined)[] = [];
-  let cursor = params.get('cursor') ?? undefined;
+  const pager = cursorPager({ label: 'Queue pages', back: '← Previous page', forward: 'Next page →', start: params.get('cursor') ?? undefined, onMove: () => void queuePoll.now() });
 
   const counts = h('section', { class: 'counts', 'aria-labelledby': 'counts-h' }, h('h2', { id: 'counts-h' }, 'Open cases'), h('p', { class: 'muted' }, 'Counting…'));
   const status = h('p', { class: 'muted small', role: 'status', id: 'queue-status' });
   const tbody = h('tbody');
-  const pager = h('nav', { class: 'pager', 'aria-label': 'Queue pages' });
 
   const select = (name: string, label: string, options: string[]) =>
     h(
@@ -99,7 +97,7 @@ export function queuePage(main: HTMLElement): () => void {
     tbody,
   );
 
-  replace(main, h('h1', {}, 'Queue'), h('div', { class: 'queue-top' }, searchForm, counts), filters, status, h('div', { class: 'table-wrap' }, table), pager);
+  replace(main, h('h1', {}, 'Queue'), h('div', { class: 'queue-top' }, searchForm, counts), filters, status, h('div', { class: 'table-wrap' }, table), pager.element);
 
   const query = () => {
     const q = new URLSearchParams({ sort: 'nextDeadline', limit: String(PAGE_SIZE) });
@@ -107,6 +105,7 @@ export function queuePage(main: HTMLElement): () => void {
       const v = params.get(f);
       if (v) q.set(f, v);
     }
+    const cursor = pager.cursor();
     if (cursor) q.set('cursor', cursor);
     return q;
   };
@@ -135,13 +134,7 @@ export function queuePage(main: HTMLElement): () => void {
     replace(tbody, ...(page.items.length ? page.items.map(row) : [h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'No open case matches.'))]));
     tickCountdowns(tbody);
     status.textContent = `${page.items.length} case${page.items.length === 1 ? '' : 's'} on this page · updated ${new Date().toLocaleTimeString()}`;
-    replace(
-      pager,
-      cursors.length ? h('button', { type: 'button', class: 'secondary', onclick: () => { cursor = cursors.pop(); void queuePoll.now(); } }, '← Previous page') : null,
-      page.nextCursor
-        ? h('button', { type: 'button', class: 'secondary', onclick: () => { cursors.push(cursor); cursor = page.nextCursor ?? undefined; void queuePoll.now(); } }, 'Next page →')
-        : null,
-    );
+    pager.show(page.nextCursor);
   };
 
   const refreshCounts = async () => {
