@@ -3,9 +3,8 @@
 // route table (functions/http/route-table.ts) gathers the bound handlers by import for the CDK API (lib/http-api.ts)
 // and the local gateway (local/gateway.ts). The OpenAPI document (functions/http/openapi.ts) is built from these
 // contracts alone, so its function carries no other route's code.
-import * as z from 'zod';
-import type { ZodType } from 'zod';
-import { deferred } from './domain/deferred-schema.ts';
+import * as z from './domain/zod.ts';
+import { deferred } from './domain/zod.ts';
 import { Level, Priority, Status } from './domain/model.ts';
 import { PolicySchema, type Policy } from './domain/policy.ts';
 import { REFUSAL_REASONS } from './domain/inbound.ts';
@@ -29,31 +28,32 @@ import { SCOPES, type Scope } from './auth/scopes.ts';
 export { GROUP_SCOPES, SCOPES, scopesOfGroups, type Scope, type UserGroup } from './auth/scopes.ts';
 
 // Queries, bodies and answers are built on first use, so each function builds only its own route's
-// (functions/domain/deferred-schema.ts).
+// (functions/domain/zod.ts: deferred).
+/** A query flag: `true` or `false`, as a boolean. */
+const Flag = () => z.optional(z.pipe(z.enum(['true', 'false']), z.transform((v) => v === 'true')));
+/** A page size from the query string: 1 to max, def when absent. */
+const PageSize = (max: number, def: number) => z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(max)), def);
+const Cursor = () => z.optional(z.string().check(z.maxLength(2048)));
+
 export const ListCasesQuery = deferred(() =>
   z.strictObject({
-    reference: z.string().regex(CASE_REFERENCE_PATTERN, 'a case reference such as ESC-7K2M9Q').optional().describe('the case with this short reference (at most one)'),
-    status: Status.optional(),
-    level: Level.optional(),
-    priority: Priority.optional(),
-    department: z.string().max(40).optional(),
-    customerId: z.string().max(128).optional(),
-    breached: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
-    createdFrom: z.iso.datetime({ offset: true }).optional().describe('cases created at or after this instant'),
-    createdTo: z.iso.datetime({ offset: true }).optional().describe('cases created before this instant'),
-    overdue: z.enum(['true', 'false']).transform((v) => v === 'true').optional().describe('past the close-by deadline while unresolved'),
-    atRisk: z
-      .enum(['true', 'false'])
-      .transform((v) => v === 'true')
-      .optional()
-      .describe('with sort=nextDeadline: warned, breached, overdue, or past the warning share of the level\'s budget (75% when warnings are off)'),
+    reference: z.optional(z.string().check(z.regex(CASE_REFERENCE_PATTERN, 'a case reference such as ESC-7K2M9Q'))).check(z.describe('the case with this short reference (at most one)')),
+    status: z.optional(Status),
+    level: z.optional(Level),
+    priority: z.optional(Priority),
+    department: z.optional(z.string().check(z.maxLength(40))),
+    customerId: z.optional(z.string().check(z.maxLength(128))),
+    breached: Flag(),
+    createdFrom: z.optional(z.iso.datetime({ offset: true })).check(z.describe('cases created at or after this instant')),
+    createdTo: z.optional(z.iso.datetime({ offset: true })).check(z.describe('cases created before this instant')),
+    overdue: Flag().check(z.describe('past the close-by deadline while unresolved')),
+    atRisk: Flag().check(z.describe('with sort=nextDeadline: warned, breached, overdue, or past the warning share of the level\'s budget (75% when warnings are off)')),
     sort: z
-      .enum(['newest', 'nextDeadline'])
-      .default('newest')
-      .describe('newest: every case, newest first; nextDeadline: open and paused cases, the deadline that falls first first (the ops queue)'),
-    limit: z.coerce.number().int().min(1).max(100).default(20),
-    cursor: z.string().max(2048).optional(),
-  }).superRefine((q, ctx) => {
+      ._default(z.enum(['newest', 'nextDeadline']), 'newest')
+      .check(z.describe('newest: every case, newest first; nextDeadline: open and paused cases, the deadline that falls first first (the ops queue)')),
+    limit: PageSize(100, 20),
+    cursor: Cursor(),
+  }).check(z.superRefine((q, ctx) => {
     if (q.createdFrom && q.createdTo && Date.parse(q.createdFrom) > Date.parse(q.createdTo)) ctx.addIssue({ code: 'custom', path: ['createdFrom'], message: 'must not be after createdTo' });
     // At risk is judged from the queue index's riskAt (when the case passes its warning share): only on that index.
     if (q.atRisk !== undefined && q.sort !== 'nextDeadline') ctx.addIssue({ code: 'custom', path: ['atRisk'], message: 'atRisk needs sort=nextDeadline' });
@@ -61,57 +61,57 @@ export const ListCasesQuery = deferred(() =>
     if (q.sort !== 'nextDeadline') return;
     if (q.status && q.status !== 'OPEN' && q.status !== 'PAUSED') ctx.addIssue({ code: 'custom', path: ['status'], message: 'sort=nextDeadline lists OPEN and PAUSED cases only' });
     for (const k of ['createdFrom', 'createdTo'] as const) if (q[k]) ctx.addIssue({ code: 'custom', path: [k], message: 'not with sort=nextDeadline' });
-  }),
+  })),
 );
 
 export const MetricsQuery = deferred(() =>
   z.strictObject({
-    from: z.iso.datetime({ offset: true }).optional().describe('window start (cases created at or after); default 30 days ago'),
-    to: z.iso.datetime({ offset: true }).optional().describe('window end (cases created before); default now'),
+    from: z.optional(z.iso.datetime({ offset: true })).check(z.describe('window start (cases created at or after); default 30 days ago')),
+    to: z.optional(z.iso.datetime({ offset: true })).check(z.describe('window end (cases created before); default now')),
   }),
 );
 
 export const SimulateInput = deferred(() =>
   z.strictObject({
-    policy: PolicySchema.describe('the draft policy, in the same shape as a policy file (holidays inline: holidaysFile is read only when a file is loaded)'),
-    from: z.iso.datetime().optional().describe('replay the cases created at or after this instant; default 30 days before to'),
-    to: z.iso.datetime().optional().describe('… and before this instant; default now'),
+    policy: PolicySchema.check(z.describe('the draft policy, in the same shape as a policy file (holidays inline: holidaysFile is read only when a file is loaded)')),
+    from: z.optional(z.iso.datetime()).check(z.describe('replay the cases created at or after this instant; default 30 days before to')),
+    to: z.optional(z.iso.datetime()).check(z.describe('… and before this instant; default now')),
   }),
 );
 
 export const TimelineQuery = deferred(() =>
   z.strictObject({
-    limit: z.coerce.number().int().min(1).max(1000).default(200).describe('entries per page (events and their emails)'),
-    cursor: z.string().max(2048).optional().describe('nextCursor of the previous page'),
+    limit: PageSize(1000, 200).check(z.describe('entries per page (events and their emails)')),
+    cursor: Cursor().check(z.describe('nextCursor of the previous page')),
   }),
 );
 
 export const QuarantineQuery = deferred(() =>
   z.strictObject({
-    limit: z.coerce.number().int().min(1).max(100).default(25),
-    cursor: z.string().max(2048).optional().describe('nextCursor of the previous page'),
+    limit: PageSize(100, 25),
+    cursor: Cursor().check(z.describe('nextCursor of the previous page')),
   }),
 );
 
 /** An inbound message that did not land on a case, and why. */
 export const QuarantinedMailView = deferred(() =>
   z.object({
-    id: z.string().describe('SHA-256 of the Message-ID: one entry per message, however often it was delivered'),
+    id: z.string().check(z.describe('SHA-256 of the Message-ID: one entry per message, however often it was delivered')),
     messageId: z.string(),
     receivedAt: z.string(),
-    from: z.string().optional(),
+    from: z.optional(z.string()),
     recipients: z.array(z.string()),
     subject: z.string(),
     reason: z
       .enum(REFUSAL_REASONS)
-      .describe('verdict: SES\'s SPF, DKIM, DMARC, spam or virus check failed; auto-reply: an out-of-office, bounce or bulk message; unknown-address: not a valid signed reply address; unknown-case: the reference names no case; not-the-customer: the sender is not the case\'s customer'),
+      .check(z.describe('verdict: SES\'s SPF, DKIM, DMARC, spam or virus check failed; auto-reply: an out-of-office, bounce or bulk message; unknown-address: not a valid signed reply address; unknown-case: the reference names no case; not-the-customer: the sender is not the case\'s customer')),
     detail: z.string(),
-    rawKey: z.string().describe('where the raw message is kept (the inbound bucket on AWS, the data folder locally)'),
-    caseId: z.string().optional().describe('the case the reply address named, when it named one'),
+    rawKey: z.string().check(z.describe('where the raw message is kept (the inbound bucket on AWS, the data folder locally)')),
+    caseId: z.optional(z.string()).check(z.describe('the case the reply address named, when it named one')),
   }),
 );
 
-export const FeedbackQuery = deferred(() => z.strictObject({ rating: z.coerce.number().int().min(1).max(5).describe('the answer, 1 (very dissatisfied) to 5 (very satisfied)') }));
+export const FeedbackQuery = deferred(() => z.strictObject({ rating: z.coerce.number().check(z.int(), z.minimum(1), z.maximum(5), z.describe('the answer, 1 (very dissatisfied) to 5 (very satisfied)')) }));
 
 /** What a route's function may touch in the table and the workflow (lib/escalator-function.ts turns them into grants). */
 export type TableAccess = 'read' | 'write' | 'readWrite';
@@ -142,7 +142,7 @@ const CHANGE: RouteNeeds = { table: 'readWrite' };
 const PUBLIC_THROTTLE: Throttle = { rateLimit: 5, burstLimit: 10 };
 
 /** A body with no fields: an empty body or `{}`; anything else is a 400 naming the field. */
-export const NoFields = deferred(() => z.strictObject({}).describe('no fields: send no body, or {}'));
+export const NoFields = deferred(() => z.strictObject({}).check(z.describe('no fields: send no body, or {}')));
 
 export interface RouteSpec {
   /** Unique, also the Lambda's construct id and the OpenAPI operationId. */
@@ -157,15 +157,15 @@ export interface RouteSpec {
   description?: string;
   /** The OpenAPI tag the operation is listed under. */
   tag: keyof typeof TAGS;
-  body?: ZodType;
+  body?: z.ZodMiniType;
   /**
    * The body as the policy in force constrains it (its departments, its currency): what the handler validates and
    * the OpenAPI document states. `body` stays the policy-free shape (types, fuzzing oracles).
    */
-  policyBody?: (policy: Policy) => ZodType;
-  query?: ZodType;
+  policyBody?: (policy: Policy) => z.ZodMiniType;
+  query?: z.ZodMiniType;
   /** Success status and body schema. */
-  success: { status: number; schema: ZodType; description: string; contentType?: string };
+  success: { status: number; schema: z.ZodMiniType; description: string; contentType?: string };
   /** Error statuses answered as an HTML page for a person (the survey link) instead of problem+json. */
   errorPages?: readonly number[];
   /** Accepts Idempotency-Key, and If-Match when it acts on an existing case. */
@@ -184,24 +184,24 @@ export const TAGS = {
 } as const;
 
 /** The body the handler validates: the policy's constraints when the route has them. */
-export function bodySchema(route: RouteSpec, policy: Policy): ZodType | undefined {
+export function bodySchema(route: RouteSpec, policy: Policy): z.ZodMiniType | undefined {
   return route.policyBody ? route.policyBody(policy) : route.body;
 }
 
 /** A case action's entry: its body schema types the handler's input (functions/http/case-actions.ts). */
-export interface CaseActionRoute<Id extends string, B extends ZodType> extends RouteSpec {
+export interface CaseActionRoute<Id extends string, B extends z.ZodMiniType> extends RouteSpec {
   operationId: Id;
   body: B;
-  policyBody?: (policy: Policy) => ZodType<z.output<B>>;
+  policyBody?: (policy: Policy) => z.ZodMiniType<z.output<B>>;
 }
 
-function action<const Id extends string, B extends ZodType>(
+function action<const Id extends string, B extends z.ZodMiniType>(
   operationId: Id,
   path: string,
   summary: string,
   body: B,
   scope: Scope = SCOPES.write,
-  policyBody?: (policy: Policy) => ZodType<z.output<B>>,
+  policyBody?: (policy: Policy) => z.ZodMiniType<z.output<B>>,
 ): CaseActionRoute<Id, B> {
   return {
     operationId,
@@ -332,25 +332,25 @@ const CONTRACTS = [
               level: Level,
               department: z.string(),
               createdAt: z.string(),
-              resolvedAt: z.string().nullable(),
+              resolvedAt: z.nullable(z.string()),
               breached: z.boolean(),
               overdue: z.boolean(),
-              reopenCount: z.number().int(),
-              rating: z.number().int().nullable().describe('the survey answer (1–5), null when none'),
+              reopenCount: z.int(),
+              rating: z.nullable(z.int()).check(z.describe('the survey answer (1–5), null when none')),
             }),
           )
-          .describe('the other cases, newest first, at most 20'),
-        truncated: z.boolean().describe('the customer has more other cases than listed'),
+          .check(z.describe('the other cases, newest first, at most 20')),
+        truncated: z.boolean().check(z.describe('the customer has more other cases than listed')),
         counts: z
           .object({
-            total: z.number().int(),
-            open: z.number().int().describe('OPEN or PAUSED'),
-            reopened: z.number().int(),
-            breached: z.number().int(),
-            rated: z.number().int(),
-            averageRating: z.number().nullable(),
+            total: z.int(),
+            open: z.int().check(z.describe('OPEN or PAUSED')),
+            reopened: z.int(),
+            breached: z.int(),
+            rated: z.int(),
+            averageRating: z.nullable(z.number()),
           })
-          .describe('over every case of the customer, this one included'),
+          .check(z.describe('over every case of the customer, this one included')),
       })),
     },
   },
@@ -390,10 +390,10 @@ const CONTRACTS = [
       description: 'the counts',
       schema: deferred(() =>
         z.object({
-          total: z.number().int(),
-          byLevel: z.record(z.string(), z.number().int()),
-          byDepartment: z.record(z.string(), z.number().int()),
-          byStatus: z.record(z.string(), z.number().int()),
+          total: z.int(),
+          byLevel: z.record(z.string(), z.int()),
+          byDepartment: z.record(z.string(), z.int()),
+          byStatus: z.record(z.string(), z.int()),
           asOf: z.string(),
         }),
       ),
@@ -409,7 +409,7 @@ const CONTRACTS = [
     summary: 'Inbound email kept aside instead of landing on a case (strangers, forged addresses, auto-replies, failed SES verdicts), newest first, with why',
     description: 'Never on a case\'s timeline: a reply lands only from the case\'s customer, to the case\'s signed reply address. Follow nextCursor for older entries.',
     query: QuarantineQuery,
-    success: { status: 200, description: 'a page of kept-aside messages', schema: deferred(() => z.object({ items: z.array(QuarantinedMailView), nextCursor: z.string().nullable() })) },
+    success: { status: 200, description: 'a page of kept-aside messages', schema: deferred(() => z.object({ items: z.array(QuarantinedMailView), nextCursor: z.nullable(z.string()) })) },
   },
   {
     operationId: 'simulatePolicy',
@@ -424,7 +424,7 @@ const CONTRACTS = [
     success: {
       status: 200,
       description: 'the comparison (functions/domain/simulate.ts defines every figure)',
-      schema: deferred(() => z.object({ window: z.object({ from: z.string(), to: z.string() }) }).loose()).describe('the window replayed, and for the recorded history and the draft: breach rate, escalations per level and kind, load per level and department, deadlines that would move'),
+      schema: deferred(() => z.looseObject({ window: z.object({ from: z.string(), to: z.string() }) })).check(z.describe('the window replayed, and for the recorded history and the draft: breach rate, escalations per level and kind, load per level and department, deadlines that would move')),
     },
   },
   {
@@ -437,7 +437,7 @@ const CONTRACTS = [
     description: 'A person follows this link from an email, so every answer the handler gives is an HTML page, errors included: a missing or bad rating (400), a tampered or expired link (403), an unknown case (404), a case already rated or reopened (409). Other query parameters (utm_*…) are ignored.',
     tag: 'survey',
     query: FeedbackQuery,
-    success: { status: 200, schema: deferred(() => z.string().describe('an HTML page')), description: 'a thank-you page', contentType: 'text/html' },
+    success: { status: 200, schema: deferred(() => z.string().check(z.describe('an HTML page'))), description: 'a thank-you page', contentType: 'text/html' },
     errorPages: [400, 403, 404, 409],
   },
   {

@@ -8,7 +8,7 @@ import { IdempotencyKeyReuseError, NotFoundError, VersionConflictError } from '.
 import type { Actor, CaseRecord } from '../domain/model.ts';
 import { newCase, retimeIfNeeded, type CaseOrigin, type CreateCaseInput } from '../domain/operations.ts';
 import type { Policy } from '../domain/policy.ts';
-import type { z } from 'zod';
+import type * as z from '../domain/zod.ts';
 import {
   IdempotencyRecordExistsError,
   ReferenceTakenError,

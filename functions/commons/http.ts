@@ -2,8 +2,7 @@
 // responses. Errors are mapped to HTTP status codes here and nowhere else (RFC 9457 problem+json).
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import * as z from 'zod';
-import type { ZodType } from 'zod';
+import * as z from '../domain/zod.ts';
 import { DynamoDBServiceException, ProvisionedThroughputExceededException, RequestLimitExceeded, ThrottlingException } from '@aws-sdk/client-dynamodb';
 import { ConflictError, IdempotencyKeyReuseError, InvalidLinkError, NotFoundError, ValidationError, VersionConflictError } from '../domain/errors.ts';
 import type { Actor } from '../domain/model.ts';
@@ -204,7 +203,7 @@ export function strictJsonBody(): MiddlewareObj<HttpEvent, HttpResult> {
  * The body validated by the route's schema (strict objects refuse unknown fields: 400 naming each). The strict JSON
  * middleware has parsed it already; an event that did not pass through it (a direct call) is read here the same way.
  */
-export function parseBody<T extends ZodType>(event: HttpEvent, schema: T, opts: { optional?: boolean } = {}): z.output<T> {
+export function parseBody<T extends z.ZodMiniType>(event: HttpEvent, schema: T, opts: { optional?: boolean } = {}): z.output<T> {
   const parsed = (event as WithParsedBody)[PARSED] ?? readJsonBody(event);
   if (!parsed && !opts.optional) {
     throw new RequestError(400, 'Invalid request', 'a JSON body is required', [{ path: '(body)', message: 'required' }]);
@@ -214,7 +213,7 @@ export function parseBody<T extends ZodType>(event: HttpEvent, schema: T, opts: 
   return r.data;
 }
 
-export function parseQuery<T extends ZodType>(event: HttpEvent, schema: T): z.output<T> {
+export function parseQuery<T extends z.ZodMiniType>(event: HttpEvent, schema: T): z.output<T> {
   const query = event.queryStringParameters ?? {};
   const hostile = hostileJson(query);
   if (hostile.length) throw new RequestError(400, 'Invalid request', 'the query failed validation', hostile);

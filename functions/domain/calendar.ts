@@ -2,7 +2,7 @@
 // holidays; the arithmetic here turns "4 hours of working time from this instant" into an absolute instant, so the
 // workflow still waits for a timestamp. Pure: functions of (calendar, instants); the IANA rules come from the
 // runtime's Intl data (functions/domain/zoned.ts).
-import * as z from 'zod';
+import * as z from './zod.ts';
 import { atTimeOfDay, isoDateOf, isRealIsoDate, isValidZone, plusDays, readableLocal, startOfDay, weekdayOf, zonedAt, type Zoned } from './zoned.ts';
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
@@ -13,7 +13,7 @@ const WINDOW = /^(\d{2}):(\d{2})(?::(\d{2}))?-(\d{2}):(\d{2})(?::(\d{2}))?$/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DAY_S = 86_400;
 
-export const CalendarName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'lower-case letters, digits and dashes');
+export const CalendarName = z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'lower-case letters, digits and dashes'));
 
 /** Seconds of the local day a window starts and ends at, or a reason it is not a window. */
 export function parseWindow(text: string): { start: number; end: number } | string {
@@ -36,20 +36,19 @@ function isRealDate(d: string): boolean {
   return ISO_DATE.test(d) && isRealIsoDate(d);
 }
 
-const Windows = z.array(z.string()).default([]);
+const Windows = z._default(z.array(z.string()), []);
 
 export const CalendarSchema = z
   .strictObject({
-    timeZone: z.string().describe('IANA time zone, e.g. Europe/Berlin; the windows are local times there, DST included'),
+    timeZone: z.string().check(z.describe('IANA time zone, e.g. Europe/Berlin; the windows are local times there, DST included')),
     week: z
       .strictObject({ mon: Windows, tue: Windows, wed: Windows, thu: Windows, fri: Windows, sat: Windows, sun: Windows })
-      .describe('working windows per weekday, e.g. ["09:00-12:00", "13:00-17:00"]; an empty list is a day off'),
+      .check(z.describe('working windows per weekday, e.g. ["09:00-12:00", "13:00-17:00"]; an empty list is a day off')),
     holidays: z
-      .array(z.string())
-      .default([])
-      .describe('local dates (YYYY-MM-DD) without working time; a policy file may add more from an iCalendar file (holidaysFile)'),
+      ._default(z.array(z.string()), [])
+      .check(z.describe('local dates (YYYY-MM-DD) without working time; a policy file may add more from an iCalendar file (holidaysFile)')),
   })
-  .superRefine((cal, ctx) => {
+  .check(z.superRefine((cal, ctx) => {
     if (!isValidZone(cal.timeZone)) {
       ctx.addIssue({ code: 'custom', path: ['timeZone'], message: `unknown time zone "${cal.timeZone}" (use an IANA name such as Europe/Berlin)` });
     }
@@ -74,7 +73,7 @@ export const CalendarSchema = z
     cal.holidays.forEach((d, i) => {
       if (!isRealDate(d)) ctx.addIssue({ code: 'custom', path: ['holidays', i], message: `"${d}" is not a date like 2026-12-24` });
     });
-  });
+  }));
 export type Calendar = z.output<typeof CalendarSchema>;
 
 /** One stretch of working time as absolute instants (ms since the epoch), start inclusive, end exclusive. */

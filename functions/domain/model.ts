@@ -1,15 +1,13 @@
 // Domain: the case and its parts as zod schemas; the TypeScript types come from them.
-import * as z from 'zod';
-import { deferred } from './deferred-schema.ts';
+import * as z from './zod.ts';
+import { deferred } from './zod.ts';
 import type { PinnedTerms } from './policy.ts';
 
-export const Priority = z.enum(['P1', 'P2', 'P3', 'P4']).describe('P1 is the most urgent');
-export const Level = z.enum(['L0', 'L1', 'L2', 'L3']).describe('L0 frontline, L1 senior agent, L2 specialist/manager, L3 executive');
+export const Priority = z.enum(['P1', 'P2', 'P3', 'P4']).check(z.describe('P1 is the most urgent'));
+export const Level = z.enum(['L0', 'L1', 'L2', 'L3']).check(z.describe('L0 frontline, L1 senior agent, L2 specialist/manager, L3 executive'));
 export const Status = z.enum(['OPEN', 'PAUSED', 'RESOLVED', 'CLOSED']);
 export const Tier = z.enum(['standard', 'gold', 'platinum']);
-export const DepartmentName = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]{0,39}$/, 'lower-case letters, digits and dashes, starting with a letter');
+export const DepartmentName = z.string().check(z.regex(/^[a-z][a-z0-9-]{0,39}$/, 'lower-case letters, digits and dashes, starting with a letter'));
 export const CompensationKind = z.enum(['refund', 'credit', 'replacement', 'other']);
 export const CompensationStatus = z.enum(['APPROVED', 'PENDING_APPROVAL']);
 export const Visibility = z.enum(['internal', 'public']);
@@ -30,11 +28,11 @@ export function nextLevel(level: Level): Level | undefined {
 
 export const Customer = deferred(() =>
   z.strictObject({
-    id: z.string().regex(/\S/, 'must not be blank').trim().max(128),
-    email: z.email().max(254),
-    name: z.string().regex(/\S/, 'must not be blank').trim().max(200).optional(),
-    tier: Tier.default('standard'),
-    lifetimeValue: z.number().finite().nonnegative().max(1e12).optional(),
+    id: z.string().check(z.regex(/\S/, 'must not be blank'), z.trim(), z.maxLength(128)),
+    email: z.email().check(z.maxLength(254)),
+    name: z.optional(z.string().check(z.regex(/\S/, 'must not be blank'), z.trim(), z.maxLength(200))),
+    tier: z._default(Tier, 'standard'),
+    lifetimeValue: z.optional(z.number().check(z.nonnegative(), z.maximum(1e12))),
   }),
 );
 export type Customer = z.infer<typeof Customer>;
@@ -50,14 +48,14 @@ export type Actor = z.infer<typeof Actor>;
 
 export const Sla = deferred(() =>
   z.object({
-    levelStartedAt: z.string().describe('when the current level\'s time budget started'),
-    levelDueAt: z.string().describe('when the current level\'s time budget ends (while paused: when it would end had the pause not started)'),
-    closeBy: z.string().describe('the close-by deadline (30 days after creation by default)'),
-    pausedAt: z.string().optional(),
-    warned: z.boolean().describe('the pre-breach warning for the current level has been sent'),
-    breached: z.boolean().describe('the top level\'s time budget ran out'),
-    overdue: z.boolean().describe('the close-by deadline passed while the case was unresolved'),
-    policyVersion: z.string().optional().describe('the policy version whose budgets and calendars time this case (pinned at creation; GET /cases/{id}/sla explains it)'),
+    levelStartedAt: z.string().check(z.describe('when the current level\'s time budget started')),
+    levelDueAt: z.string().check(z.describe('when the current level\'s time budget ends (while paused: when it would end had the pause not started)')),
+    closeBy: z.string().check(z.describe('the close-by deadline (30 days after creation by default)')),
+    pausedAt: z.optional(z.string()),
+    warned: z.boolean().check(z.describe('the pre-breach warning for the current level has been sent')),
+    breached: z.boolean().check(z.describe('the top level\'s time budget ran out')),
+    overdue: z.boolean().check(z.describe('the close-by deadline passed while the case was unresolved')),
+    policyVersion: z.optional(z.string()).check(z.describe('the policy version whose budgets and calendars time this case (pinned at creation; GET /cases/{id}/sla explains it)')),
   }),
 );
 export type Sla = z.infer<typeof Sla>;
@@ -68,21 +66,21 @@ export const Compensation = deferred(() =>
     kind: CompensationKind,
     amount: z.number(),
     currency: z.string(),
-    note: z.string().optional(),
+    note: z.optional(z.string()),
     status: CompensationStatus,
     offeredBy: Actor,
     offeredAt: z.string(),
-    authorityLimit: z.number().describe('what the offering level could approve alone for this customer'),
-    approvedBy: Actor.optional(),
-    approvedAt: z.string().optional(),
+    authorityLimit: z.number().check(z.describe('what the offering level could approve alone for this customer')),
+    approvedBy: z.optional(Actor),
+    approvedAt: z.optional(z.string()),
   }),
 );
 export type Compensation = z.infer<typeof Compensation>;
 
 export const Feedback = deferred(() =>
   z.object({
-    rating: z.number().int().min(1).max(5),
-    comment: z.string().optional(),
+    rating: z.int().check(z.minimum(1), z.maximum(5)),
+    comment: z.optional(z.string()),
     at: z.string(),
   }),
 );
@@ -93,11 +91,11 @@ export const TimelineEvent = deferred(() =>
     id: z.string(),
     at: z.string(),
     actor: Actor,
-    type: z.string().describe('e.g. created, escalated, transferred, commented, paused, resumed, resolved, reopened, closed, sla.warning, sla.breached, sla.overdue, compensation.offered, compensation.approved, feedback.received, followed-up, email.sent, email.failed'),
-    summary: z.string().optional(),
-    changes: z.record(z.string(), z.object({ before: z.unknown(), after: z.unknown() })).optional(),
-    data: z.record(z.string(), z.unknown()).optional(),
-    idempotencyKey: z.string().optional(),
+    type: z.string().check(z.describe('e.g. created, escalated, transferred, commented, paused, resumed, resolved, reopened, closed, sla.warning, sla.breached, sla.overdue, compensation.offered, compensation.approved, feedback.received, followed-up, email.sent, email.failed')),
+    summary: z.optional(z.string()),
+    changes: z.optional(z.record(z.string(), z.object({ before: z.unknown(), after: z.unknown() }))),
+    data: z.optional(z.record(z.string(), z.unknown())),
+    idempotencyKey: z.optional(z.string()),
   }),
 );
 export type TimelineEvent = z.infer<typeof TimelineEvent>;
@@ -106,7 +104,7 @@ export const LinkedCase = deferred(() =>
   z.object({
     caseId: z.string(),
     reference: z.string(),
-    reason: z.string().describe('why a new case was opened instead of reopening that one'),
+    reason: z.string().check(z.describe('why a new case was opened instead of reopening that one')),
   }),
 );
 export type LinkedCase = z.infer<typeof LinkedCase>;

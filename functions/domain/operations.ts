@@ -1,8 +1,8 @@
 // Domain: what people do to a case — create, escalate, transfer, comment, compensate, pause, resolve… — as pure
 // functions of (case, input, context). Each checks the case's state, throws a typed error when the action does not
 // fit, and returns the changed case with its timeline events and owed emails.
-import * as z from 'zod';
-import { deferred } from './deferred-schema.ts';
+import * as z from './zod.ts';
+import { built, deferred } from './zod.ts';
 import { appendEvents, type ChangeContext } from './change.ts';
 import { ConflictError, NotFoundError, ValidationError } from './errors.ts';
 import {
@@ -24,22 +24,26 @@ import { routeCase } from './routing.ts';
 import { closeByFrom, initialSla, levelDueFrom, nextWakeUp, restartLevelBudget, unpausedSla } from './sla.ts';
 
 /** Required text: trimmed, and not blank (the pattern tells clients so, as the OpenAPI document shows). */
-const Text = (max: number) => z.string().regex(/\S/, 'must not be empty').trim().max(max);
+const Text = (max: number) => z.string().check(z.regex(/\S/, 'must not be empty'), z.trim(), z.maxLength(max));
+/** Optional free text, trimmed. */
+const OptionalText = (max: number) => z.optional(z.string().check(z.trim(), z.maxLength(max)));
 
 // ---- inputs (validated at the edge; the same schemas feed the OpenAPI document), each built when its route first
-// needs it (deferred-schema.ts) ----
+// needs it (zod.ts: deferred) ----
 export const CreateCaseInput = deferred(() =>
   z.strictObject({
     customer: Customer,
     subject: Text(200),
     description: Text(10_000),
-    priority: Priority.default('P3'),
-    category: z.string().regex(/\S/, 'must not be blank').trim().toLowerCase().max(64).optional().describe('routes the case to a department (e.g. refund → billing)'),
+    priority: z._default(Priority, 'P3'),
+    category: z
+      .optional(z.string().check(z.regex(/\S/, 'must not be blank'), z.trim(), z.toLowerCase(), z.maxLength(64)))
+      .check(z.describe('routes the case to a department (e.g. refund → billing)')),
   }),
 );
 export type CreateCaseInput = z.input<typeof CreateCaseInput>;
 
-const hierarchicalEscalation = () => z.strictObject({ kind: z.literal('hierarchical'), summary: Text(2_000), toLevel: Level.optional() });
+const hierarchicalEscalation = () => z.strictObject({ kind: z.literal('hierarchical'), summary: Text(2_000), toLevel: z.optional(Level) });
 const functionalEscalation = () => z.strictObject({ kind: z.literal('functional'), summary: Text(2_000), toDepartment: DepartmentName });
 export const EscalationInput = deferred(() => z.discriminatedUnion('kind', [hierarchicalEscalation(), functionalEscalation()]));
 export type EscalationInput = z.infer<typeof EscalationInput>;
@@ -50,9 +54,9 @@ export type CommentInput = z.infer<typeof CommentInput>;
 export const CompensationInput = deferred(() =>
   z.strictObject({
     kind: CompensationKind,
-    amount: z.number().finite().positive().max(1e9),
-    currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO-4217 code such as USD'),
-    note: z.string().trim().max(2_000).optional(),
+    amount: z.number().check(z.positive(), z.maximum(1e9)),
+    currency: z.string().check(z.regex(/^[A-Z]{3}$/, 'an ISO-4217 code such as USD')),
+    note: OptionalText(2_000),
   }),
 );
 export type CompensationInput = z.infer<typeof CompensationInput>;
@@ -63,23 +67,23 @@ export function escalationInputFor(policy: Policy) {
   const departments = Object.keys(policy.departments) as [string, ...string[]];
   return z.discriminatedUnion('kind', [
     hierarchicalEscalation(),
-    functionalEscalation().extend({ toDepartment: z.enum(departments).describe('one of the policy\'s departments') }),
+    z.extend(functionalEscalation(), { toDepartment: z.enum(departments).check(z.describe('one of the policy\'s departments')) }),
   ]);
 }
 
 /** Authority limits are set in the policy's one currency, so an offer is made in it. */
 export function compensationInputFor(policy: Policy) {
-  return CompensationInput.unwrap().extend({
-    currency: z.enum([policy.compensation.currency]).describe('the policy\'s currency (authority limits are set in it)'),
+  return z.extend(built(CompensationInput), {
+    currency: z.enum([policy.compensation.currency]).check(z.describe('the policy\'s currency (authority limits are set in it)')),
   });
 }
 
 export const ResolveInput = deferred(() => z.strictObject({ resolution: Text(10_000) }));
-export const ReasonInput = deferred(() => z.strictObject({ reason: z.string().trim().max(2_000).optional() }));
+export const ReasonInput = deferred(() => z.strictObject({ reason: OptionalText(2_000) }));
 export const FeedbackInput = deferred(() =>
   z.strictObject({
-    rating: z.number().int().min(1).max(5),
-    comment: z.string().trim().max(2_000).optional(),
+    rating: z.int().check(z.minimum(1), z.maximum(5)),
+    comment: OptionalText(2_000),
   }),
 );
 export const PriorityChangeInput = deferred(() => z.strictObject({ priority: Priority, summary: Text(2_000) }));

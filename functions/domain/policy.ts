@@ -1,105 +1,100 @@
 // Domain: the escalation policy document — budgets, deadlines, routing, authority, recipients — validated once.
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
+import * as z from './zod.ts';
 import { CalendarName, CalendarSchema, calendarClock, roundTheClock, type Calendar, type WorkingClock } from './calendar.ts';
 import { durationMs, durationProblem } from './duration.ts';
 import { DepartmentName, Level, LEVELS, Priority, Tier, type Level as LevelT, type Priority as PriorityT } from './model.ts';
 
-const IsoDuration = z
-  .string()
-  .superRefine((v, ctx) => {
+const IsoDuration = z.string().check(
+  z.superRefine((v, ctx) => {
     const problem = durationProblem(v);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  })
-  .describe('an ISO-8601 duration in weeks, days, hours, minutes or seconds, e.g. PT4H or P30D');
+  }),
+  z.describe('an ISO-8601 duration in weeks, days, hours, minutes or seconds, e.g. PT4H or P30D'),
+);
 
 const LevelBudgets = z.strictObject({ L0: IsoDuration, L1: IsoDuration, L2: IsoDuration, L3: IsoDuration });
 const Budgets = z.strictObject({ P1: LevelBudgets, P2: LevelBudgets, P3: LevelBudgets, P4: LevelBudgets });
-const Emails = z.array(z.email()).max(20);
-const PerLevel = <T extends z.ZodType>(t: T) => z.partialRecord(Level, t);
+const Emails = z.array(z.email()).check(z.maxLength(20));
+const PerLevel = <T extends z.ZodMiniType>(t: T) => z.partialRecord(Level, t);
+const NonNegative = () => z.number().check(z.nonnegative());
+const Positive = () => z.number().check(z.positive());
+const described = <T extends z.ZodMiniType>(schema: T, description: string): T => schema.check(z.describe(description));
 
 const RoutingRule = z.strictObject({
   when: z.strictObject({
-    priorities: z.array(Priority).min(1).optional(),
-    tiers: z.array(Tier).min(1).optional(),
-    categories: z.array(z.string()).min(1).optional(),
-    minLifetimeValue: z.number().nonnegative().optional(),
+    priorities: z.optional(z.array(Priority).check(z.minLength(1))),
+    tiers: z.optional(z.array(Tier).check(z.minLength(1))),
+    categories: z.optional(z.array(z.string()).check(z.minLength(1))),
+    minLifetimeValue: z.optional(NonNegative()),
   }),
-  level: Level.optional(),
-  department: DepartmentName.optional(),
-  note: z.string().optional(),
+  level: z.optional(Level),
+  department: z.optional(DepartmentName),
+  note: z.optional(z.string()),
 });
 
 export const PolicySchema = z
   .strictObject({
-    name: z.string().min(1),
-    closeBy: IsoDuration.default('P30D').describe('every case must be closed this long after creation'),
-    closeByCounts: z
-      .enum(['calendar-time', 'working-time'])
-      .default('calendar-time')
-      .describe('closeBy counts calendar time (the default: 30 days are 30 days) or working time on the case\'s calendar'),
-    followUpAfter: IsoDuration.default('P3D').describe('after resolution, wait this long, then send the satisfaction survey'),
-    reopenWithin: IsoDuration.default('P7D').describe(
+    name: z.string().check(z.minLength(1)),
+    closeBy: described(z._default(IsoDuration, 'P30D'), 'every case must be closed this long after creation'),
+    closeByCounts: described(
+      z._default(z.enum(['calendar-time', 'working-time']), 'calendar-time'),
+      'closeBy counts calendar time (the default: 30 days are 30 days) or working time on the case\'s calendar',
+    ),
+    followUpAfter: described(z._default(IsoDuration, 'P3D'), 'after resolution, wait this long, then send the satisfaction survey'),
+    reopenWithin: described(
+      z._default(IsoDuration, 'P7D'),
       'a customer\'s email reply this long after the resolution still reopens the case; a later one opens a new linked case (a repeat escalation)',
     ),
-    warnAt: z
-      .number()
-      .gt(0)
-      .lt(1)
-      .nullable()
-      .default(0.8)
-      .describe('share of a level\'s budget after which its managers get a pre-breach warning; null turns warnings off'),
-    budgets: Budgets.describe('time budget of each level, per priority'),
-    calendars: z
-      .record(CalendarName, CalendarSchema)
-      .default({})
-      .describe('working calendars by name: budgets, warning shares and the follow-up count only their working windows'),
-    calendar: CalendarName.optional().describe('the default calendar; without one (and without a department\'s) the clock runs round the clock'),
-    roundTheClock: z
-      .array(Priority)
-      .default([])
-      .describe('priorities held round the clock whatever the calendar, e.g. ["P1"]'),
+    warnAt: described(
+      z._default(z.nullable(z.number().check(z.gt(0), z.lt(1))), 0.8),
+      'share of a level\'s budget after which its managers get a pre-breach warning; null turns warnings off',
+    ),
+    budgets: described(Budgets, 'time budget of each level, per priority'),
+    calendars: described(
+      z._default(z.record(CalendarName, CalendarSchema), {}),
+      'working calendars by name: budgets, warning shares and the follow-up count only their working windows',
+    ),
+    calendar: described(z.optional(CalendarName), 'the default calendar; without one (and without a department\'s) the clock runs round the clock'),
+    roundTheClock: described(z._default(z.array(Priority), []), 'priorities held round the clock whatever the calendar, e.g. ["P1"]'),
     departments: z.record(
       DepartmentName,
       z.strictObject({
-        budgets: Budgets.optional().describe('this department\'s own SLA, replacing the default budgets'),
-        calendar: CalendarName.nullable()
-          .optional()
-          .describe('this department\'s calendar instead of the default; null = round the clock'),
-        managers: PerLevel(Emails).default({}).describe('who is alerted when a case of this department reaches a level'),
+        budgets: described(z.optional(Budgets), 'this department\'s own SLA, replacing the default budgets'),
+        calendar: described(z.optional(z.nullable(CalendarName)), 'this department\'s calendar instead of the default; null = round the clock'),
+        managers: described(z._default(PerLevel(Emails), {}), 'who is alerted when a case of this department reaches a level'),
       }),
     ),
     routing: z.strictObject({
-      defaultLevel: Level.default('L0'),
+      defaultLevel: z._default(Level, 'L0'),
       defaultDepartment: DepartmentName,
-      categories: z.record(z.string(), DepartmentName).default({}),
-      rules: z.array(RoutingRule).default([]),
+      categories: z._default(z.record(z.string(), DepartmentName), {}),
+      rules: z._default(z.array(RoutingRule), []),
     }),
     compensation: z.strictObject({
-      currency: z.string().regex(/^[A-Z]{3}$/),
-      authority: z.strictObject({ L0: z.number().nonnegative(), L1: z.number().nonnegative(), L2: z.number().nonnegative(), L3: z.number().nonnegative() }),
-      tierMultiplier: z.strictObject({ standard: z.number().positive(), gold: z.number().positive(), platinum: z.number().positive() }),
-      lifetimeValueShare: z.number().positive().max(1).nullable().default(null),
+      currency: z.string().check(z.regex(/^[A-Z]{3}$/)),
+      authority: z.strictObject({ L0: NonNegative(), L1: NonNegative(), L2: NonNegative(), L3: NonNegative() }),
+      tierMultiplier: z.strictObject({ standard: Positive(), gold: Positive(), platinum: Positive() }),
+      lifetimeValueShare: z._default(z.nullable(z.number().check(z.positive(), z.maximum(1))), null),
     }),
     notifications: z.strictObject({
       from: z.email(),
-      replyTo: z.email().optional(),
-      configurationSet: z.string().optional(),
-      managers: PerLevel(Emails).default({}).describe('fallback recipients per level when a department names none'),
-      publicBaseUrl: z.url().describe('where customers reach the API (survey links)'),
-      consoleUrl: z
-        .url()
-        .optional()
-        .describe('the ops console\'s base URL, e.g. https://d111.cloudfront.net/console (links in manager emails and the workflow route); the local stack sets its own'),
-      companyName: z.string().default('Escalator'),
-      warningDigest: IsoDuration.nullable()
-        .default(null)
-        .describe(
-          'pre-breach warnings to one manager falling within this span go out as one digest, when the span closes (never after the earliest deadline in it; the reconciler sends it); null: each warning at once',
-        ),
+      replyTo: z.optional(z.email()),
+      configurationSet: z.optional(z.string()),
+      managers: described(z._default(PerLevel(Emails), {}), 'fallback recipients per level when a department names none'),
+      publicBaseUrl: described(z.url(), 'where customers reach the API (survey links)'),
+      consoleUrl: described(
+        z.optional(z.url()),
+        'the ops console\'s base URL, e.g. https://d111.cloudfront.net/console (links in manager emails and the workflow route); the local stack sets its own',
+      ),
+      companyName: z._default(z.string(), 'Escalator'),
+      warningDigest: described(
+        z._default(z.nullable(IsoDuration), null),
+        'pre-breach warnings to one manager falling within this span go out as one digest, when the span closes (never after the earliest deadline in it; the reconciler sends it); null: each warning at once',
+      ),
     }),
   })
-  .superRefine((p, ctx) => {
+  .check(z.superRefine((p, ctx) => {
     const known = new Set(Object.keys(p.departments));
     const check = (dept: string | undefined, path: (string | number)[]) => {
       if (dept !== undefined && !known.has(dept)) ctx.addIssue({ code: 'custom', path, message: `unknown department "${dept}"` });
@@ -115,7 +110,7 @@ export const PolicySchema = z
     };
     checkCalendar(p.calendar, ['calendar']);
     for (const [dept, d] of Object.entries(p.departments)) checkCalendar(d.calendar, ['departments', dept, 'calendar']);
-  });
+   }));
 
 export type Policy = z.output<typeof PolicySchema>;
 

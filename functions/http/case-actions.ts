@@ -1,6 +1,6 @@
 // Primary adapters: every state-changing action on an existing case. Each is parse → one domain operation →
 // one transaction (app/cases.ts), with Idempotency-Key and If-Match handled the same way for all.
-import type { z, ZodType } from 'zod';
+import type * as z from '../domain/zod.ts';
 import { requestHash } from '../app/idempotency.ts';
 import { cases } from '../app/wiring.ts';
 import { callerOf, idempotencyKey, ifMatchVersion } from '../commons/http.ts';
@@ -16,7 +16,7 @@ import { route } from './route-handler.ts';
  * One case action, bound to its contract: the contract's body schema (narrowed by the policy where it says so)
  * validates the request, and its output types `apply`'s input.
  */
-function caseAction<const Id extends CaseActionId, B extends ZodType>(
+function caseAction<const Id extends CaseActionId, B extends z.ZodMiniType>(
   spec: CaseActionRoute<Id, B>,
   apply: (c: CaseRecord, input: z.output<B>, ctx: ChangeContext, event: HttpEvent) => CaseRecord,
 ) {

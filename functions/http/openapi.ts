@@ -1,9 +1,10 @@
 // Primary adapter: the OpenAPI 3.1 document, generated from the route table's zod schemas and the policy in force
-// (built once per cold start). It states what the server does: every status and content type a route answers with,
+// (built once per cold start). zod converts each schema to JSON Schema (draft 2020-12, which OpenAPI 3.1 uses): request
+// bodies and parameters as they are sent (defaults make a field optional), answers as they are returned. It states what the server does: every status and content type a route answers with,
 // a schema for every body, and the constraints the handlers enforce (the policy's departments and currency, the
 // header formats). test/api/contract.test.ts holds the server to it.
-import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import * as z from 'zod';
+import * as z from '../domain/zod.ts';
+import { built } from '../domain/zod.ts';
 import { getPolicy } from '../commons/config.ts';
 import type { Policy } from '../domain/policy.ts';
 import { bodySchema, routeOf, ROUTES, TAGS, type RouteSpec } from '../routes.ts';
@@ -58,24 +59,50 @@ export function errorStatuses(r: RouteSpec): number[] {
 
 /** Statuses API Gateway answers before the function runs, as `{"message": …}` (application/json). */
 const GATEWAY_ANSWERS = new Set([401, 403, 429]);
-const GatewayMessage = z.object({ message: z.string() }).describe('API Gateway\'s own answer (on AWS)');
+const GatewayMessage = z.object({ message: z.string() }).check(z.describe('API Gateway\'s own answer (on AWS)'));
 
 const header = (description: string, schema: object = { type: 'string' }) => ({ description, schema });
 
-export function buildOpenApiDocument(policy: Policy = getPolicy()): Record<string, unknown> {
-  const registry = new OpenAPIRegistry();
-  // Schemas are inlined, not registered as named components: registering calls `.openapi()` on zod's prototype,
-  // which the library patches in its CommonJS build of zod, not the ES module build our schemas come from.
-  registry.registerComponent('securitySchemes', 'oauth2', {
-    type: 'oauth2',
-    description: 'Client-credentials access tokens (Cognito on AWS; POST /oauth2/token locally)',
-    flows: {
-      clientCredentials: {
-        tokenUrl: new URL('/oauth2/token', policy.notifications.publicBaseUrl).href,
-        scopes: { 'cases/read': 'read cases', 'cases/write': 'create and change cases', 'cases/manage': 'manager actions' },
-      },
+type JsonSchema = Record<string, unknown>;
+
+/**
+ * A schema as JSON Schema, without the `$schema` keyword (the document's dialect is OpenAPI 3.1's). Two things zod
+ * states that the document should not: an answer's object closed to other fields (clients must accept fields added
+ * later; only request bodies are strict), and every integer bounded by ±(2^53 − 1) (noise on each count and version).
+ */
+function jsonSchema(schema: z.core.$ZodType, io: 'input' | 'output'): JsonSchema {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, {
+    io,
+    unrepresentable: 'any',
+    override: ({ zodSchema, jsonSchema: out }) => {
+      const def = zodSchema._zod.def;
+      if (io === 'output' && def.type === 'object' && out.additionalProperties === false && def.catchall?._zod.def.type !== 'never') delete out.additionalProperties;
+      if (out.type === 'integer') {
+        if (out.minimum === Number.MIN_SAFE_INTEGER) delete out.minimum;
+        if (out.maximum === Number.MAX_SAFE_INTEGER) delete out.maximum;
+      }
     },
+  }) as JsonSchema;
+  return rest;
+}
+
+/** A query object's fields as OpenAPI query parameters: each one's schema, whether it is required, what it means. */
+function queryParameters(query: z.ZodMiniType): JsonSchema[] {
+  const object = (query instanceof z.ZodMiniLazy ? built(query) : query) as z.ZodMiniObject;
+  return Object.entries(object.shape).map(([name, field]) => {
+    const schema = jsonSchema(field, 'input');
+    return {
+      name,
+      in: 'query',
+      required: field._zod.optin === undefined, // optional, or defaulted when absent
+      ...(typeof schema.description === 'string' ? { description: schema.description } : {}),
+      schema,
+    };
   });
+}
+
+export function buildOpenApiDocument(policy: Policy = getPolicy()): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
   for (const r of ROUTES) {
     const params = [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
     const body = bodySchema(r, policy);
@@ -86,35 +113,31 @@ export function buildOpenApiDocument(policy: Policy = getPolicy()): Record<strin
       r.conditionalWrite ? 'Idempotency-Key makes a retry return the first answer.' : undefined,
       r.conditionalWrite && params.includes('id') ? 'If-Match makes the write conditional on the case version.' : undefined,
     ].filter(Boolean);
-    registry.registerPath({
-      method: r.method.toLowerCase() as 'get' | 'post',
-      path: r.path,
+    const parameters = [
+      ...params.map((name) => ({
+        name,
+        in: 'path',
+        required: true,
+        description: PATH_PARAMS[name]?.description ?? name,
+        schema: { type: 'string', ...(PATH_PARAMS[name]?.pattern ? { pattern: PATH_PARAMS[name].pattern } : {}) },
+      })),
+      ...(r.query ? queryParameters(r.query) : []),
+      ...(r.conditionalWrite
+        ? [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN }, description: '1–255 visible ASCII characters; replays return the first response' }]
+        : []),
+      ...(r.conditionalWrite && params.includes('id')
+        ? [{ name: 'If-Match', in: 'header', required: false, schema: { type: 'string', pattern: IF_MATCH_PATTERN }, description: 'the case version as the ETag gave it ("3"; also 3, W/"3" or *); a stale one is a 409' }]
+        : []),
+    ];
+    (paths[r.path] ??= {})[r.method.toLowerCase()] = {
       operationId: r.operationId,
       summary: r.summary,
       description: notes.join(' '),
       tags: [r.tag],
       security: r.scope ? [{ oauth2: [r.scope] }] : [],
-      parameters: [
-        ...params.map((name) => ({
-          name,
-          in: 'path' as const,
-          required: true,
-          description: PATH_PARAMS[name]?.description ?? name,
-          schema: { type: 'string' as const, ...(PATH_PARAMS[name]?.pattern ? { pattern: PATH_PARAMS[name].pattern } : {}) },
-        })),
-        ...(r.conditionalWrite
-          ? [{ name: 'Idempotency-Key', in: 'header' as const, required: false, schema: { type: 'string' as const, pattern: IDEMPOTENCY_KEY_PATTERN }, description: '1–255 visible ASCII characters; replays return the first response' }]
-          : []),
-        ...(r.conditionalWrite && params.includes('id')
-          ? [{ name: 'If-Match', in: 'header' as const, required: false, schema: { type: 'string' as const, pattern: IF_MATCH_PATTERN }, description: 'the case version as the ETag gave it ("3"; also 3, W/"3" or *); a stale one is a 409' }]
-          : []),
-      ],
-      request: {
-        // zod-to-openapi reads a query's fields from the object itself, not through the deferred wrapper.
-        ...(r.query ? { query: (r.query instanceof z.ZodLazy ? r.query.unwrap() : r.query) as never } : {}),
-        // Required unless an empty body means something (every field optional: pause, resume, reopen, close, approve).
-        ...(body ? { body: { required: !body.safeParse({}).success, content: { 'application/json': { schema: body } } } } : {}),
-      },
+      ...(parameters.length ? { parameters } : {}),
+      // Required unless an empty body means something (every field optional: pause, resume, reopen, close, approve).
+      ...(body ? { requestBody: { required: !body.safeParse({}).success, content: { 'application/json': { schema: jsonSchema(body, 'input') } } } } : {}),
       responses: {
         [r.success.status]: {
           description: r.success.description,
@@ -126,7 +149,7 @@ export function buildOpenApiDocument(policy: Policy = getPolicy()): Record<strin
                 },
               }
             : {}),
-          content: { [r.success.contentType ?? 'application/json']: { schema: r.success.schema } },
+          content: { [r.success.contentType ?? 'application/json']: { schema: jsonSchema(r.success.schema, 'output') } },
         },
         ...Object.fromEntries(
           errorStatuses(r).map((s) => {
@@ -138,21 +161,21 @@ export function buildOpenApiDocument(policy: Policy = getPolicy()): Record<strin
                 ...(s === 401 ? { headers: { 'WWW-Authenticate': header('Bearer, with the reason') } } : {}),
                 ...(s === 429 || s === 503 ? { headers: { 'Retry-After': header('seconds to wait', { type: 'string', pattern: '^\\d+$' }) } } : {}),
                 content: page
-                  ? { 'text/html': { schema: z.string().describe('an HTML page saying what happened') } }
+                  ? { 'text/html': { schema: { type: 'string', description: 'an HTML page saying what happened' } } }
                   : {
-                      'application/problem+json': { schema: Problem },
+                      'application/problem+json': { schema: jsonSchema(Problem, 'output') },
                       // On AWS, API Gateway itself answers these (its JWT authorizer, its throttling): HTTP APIs cannot
                       // make them problem+json. The local gateway answers problem+json.
-                      ...(GATEWAY_ANSWERS.has(s) && !(s === 403 && !r.scope) ? { 'application/json': { schema: GatewayMessage } } : {}),
+                      ...(GATEWAY_ANSWERS.has(s) && !(s === 403 && !r.scope) ? { 'application/json': { schema: jsonSchema(GatewayMessage, 'output') } } : {}),
                     },
               },
             ];
           }),
         ),
       },
-    });
+    };
   }
-  const doc = new OpenApiGeneratorV31(registry.definitions).generateDocument({
+  return {
     openapi: '3.1.0',
     info: {
       title: 'Escalator API',
@@ -163,8 +186,22 @@ export function buildOpenApiDocument(policy: Policy = getPolicy()): Record<strin
     },
     servers: [{ url: policy.notifications.publicBaseUrl, description: 'this deployment' }],
     tags: Object.entries(TAGS).map(([name, description]) => ({ name, description })),
-  });
-  return doc as unknown as Record<string, unknown>;
+    components: {
+      securitySchemes: {
+        oauth2: {
+          type: 'oauth2',
+          description: 'Client-credentials access tokens (Cognito on AWS; POST /oauth2/token locally)',
+          flows: {
+            clientCredentials: {
+              tokenUrl: new URL('/oauth2/token', policy.notifications.publicBaseUrl).href,
+              scopes: { 'cases/read': 'read cases', 'cases/write': 'create and change cases', 'cases/manage': 'manager actions' },
+            },
+          },
+        },
+      },
+    },
+    paths,
+  };
 }
 
 let doc: string | undefined;

@@ -3,14 +3,13 @@
 // the handler's input. The bound handler carries its contract and its module, so the route table
 // (functions/http/route-table.ts) binds it by import, and the CDK API and the local gateway deploy it from there.
 import type { Context } from 'aws-lambda';
-import type * as z from 'zod';
-import type { ZodType } from 'zod';
+import type * as z from '../domain/zod.ts';
 import { getPolicy } from '../commons/config.ts';
 import { httpHandler, parseBody, parseQuery, type HttpEvent, type HttpResult } from '../commons/http.ts';
 import type { RouteSpec } from '../routes.ts';
 
-type BodyOf<R> = R extends { body: infer B extends ZodType } ? z.output<B> : undefined;
-type QueryOf<R> = R extends { query: infer Q extends ZodType } ? z.output<Q> : undefined;
+type BodyOf<R> = R extends { body: infer B extends z.ZodMiniType } ? z.output<B> : undefined;
+type QueryOf<R> = R extends { query: infer Q extends z.ZodMiniType } ? z.output<Q> : undefined;
 
 /** What a route's handler gets: the request validated by its contract, and the raw event for the rest (headers, path). */
 export interface RouteRequest<R extends RouteSpec> {
@@ -39,12 +38,12 @@ export function route<const R extends RouteSpec>(
   options: RouteOptions = {},
 ): RouteHandler<R> {
   // Everything about the schemas is worked out on the first request, not at import: a module holds several routes
-  // (case-actions.ts eleven) and each function serves one (functions/domain/deferred-schema.ts).
+  // (case-actions.ts eleven) and each function serves one (functions/domain/zod.ts: deferred).
   // An empty body is accepted where every field is optional (pause, resume, reopen, close, approve).
   let optional: { optional: boolean } | undefined;
   // The policy narrows some bodies (its departments, its currency): built once per cold start, when first needed.
-  let narrowed: ZodType | undefined;
-  const schema = (): ZodType | undefined => (spec.policyBody ? (narrowed ??= spec.policyBody(getPolicy())) : spec.body);
+  let narrowed: z.ZodMiniType | undefined;
+  const schema = (): z.ZodMiniType | undefined => (spec.policyBody ? (narrowed ??= spec.policyBody(getPolicy())) : spec.body);
   const fn = httpHandler(async (event, context) => {
     const body = schema();
     optional ??= { optional: spec.body?.safeParse({}).success ?? true };

@@ -1,5 +1,5 @@
 // Primary adapter: what clients see of a case (the contract in API.md), as a zod schema for OpenAPI.
-import * as z from 'zod';
+import * as z from '../domain/zod.ts';
 import {
   Compensation,
   Customer,
@@ -14,38 +14,37 @@ import {
 } from '../domain/model.ts';
 import { CASE_REFERENCE_PATTERN, referenceOf } from '../domain/operations.ts';
 import { getPolicy } from '../commons/config.ts';
-import { deferred } from '../domain/deferred-schema.ts';
+import { built, deferred } from '../domain/zod.ts';
 import { isAtRisk, nextDeadline } from '../domain/queue.ts';
 
-// Built when first used (functions/domain/deferred-schema.ts): handlers answer with toView and friends, never these.
+// Built when first used (functions/domain/zod.ts: deferred): handlers answer with toView and friends, never these.
 export const CaseView = deferred(() =>
   z.object({
-    id: z.string().describe('ULID: sorts by creation time'),
-    reference: z.string().regex(CASE_REFERENCE_PATTERN).describe('the short human reference used in emails and search (GET /cases?reference=)'),
+    id: z.string().check(z.describe('ULID: sorts by creation time')),
+    reference: z.string().check(z.regex(CASE_REFERENCE_PATTERN)).check(z.describe('the short human reference used in emails and search (GET /cases?reference=)')),
     status: Status,
     priority: Priority,
     level: Level,
     department: z.string(),
-    category: z.string().optional(),
+    category: z.optional(z.string()),
     customer: Customer,
     subject: z.string(),
     description: z.string(),
     createdAt: z.string(),
     updatedAt: z.string(),
-    version: z.number().int().describe('send as If-Match: "<version>" to make a write conditional'),
-    sla: Sla.unwrap().omit({ levelStartedAt: true, warned: true }).extend({ levelStartedAt: z.string() }),
-    resolution: z.string().optional(),
-    resolvedAt: z.string().optional(),
-    closedAt: z.string().optional(),
-    feedback: Feedback.optional(),
-    reopenCount: z.number().int(),
+    version: z.int().check(z.describe('send as If-Match: "<version>" to make a write conditional')),
+    sla: z.extend(z.omit(built(Sla), { levelStartedAt: true, warned: true }), { levelStartedAt: z.string() }),
+    resolution: z.optional(z.string()),
+    resolvedAt: z.optional(z.string()),
+    closedAt: z.optional(z.string()),
+    feedback: z.optional(Feedback),
+    reopenCount: z.int(),
     compensations: z.array(Compensation),
-    linkedFrom: LinkedCase.optional().describe('the earlier case this one was opened from (the customer wrote back after it was closed)'),
+    linkedFrom: z.optional(LinkedCase).check(z.describe('the earlier case this one was opened from (the customer wrote back after it was closed)')),
     nextDeadline: z
-      .object({ at: z.string(), kind: z.enum(['level', 'close-by']).describe('level: the level\'s budget runs out; close-by: the 30-day rule') })
-      .nullable()
-      .describe('the deadline that falls first while the case is open (paused: close-by only); null once resolved'),
-    atRisk: z.boolean().describe('open or paused and warned, breached, overdue or past the warning share of its level\'s budget'),
+      .nullable(z.object({ at: z.string(), kind: z.enum(['level', 'close-by']).check(z.describe('level: the level\'s budget runs out; close-by: the 30-day rule')) }))
+      .check(z.describe('the deadline that falls first while the case is open (paused: close-by only); null once resolved')),
+    atRisk: z.boolean().check(z.describe('open or paused and warned, breached, overdue or past the warning share of its level\'s budget')),
   }),
 );
 export type CaseView = z.infer<typeof CaseView>;
@@ -53,16 +52,15 @@ export type CaseView = z.infer<typeof CaseView>;
 const Deadline = deferred(() =>
   z.object({
     kind: z.enum(['level', 'warning', 'closeBy', 'followUp']),
-    at: z.string().nullable().describe('the absolute instant; null when there is no such deadline now (explanation says why)'),
-    local: z.string().nullable().describe('the same instant in the calendar\'s local time'),
+    at: z.nullable(z.string()).check(z.describe('the absolute instant; null when there is no such deadline now (explanation says why)')),
+    local: z.nullable(z.string()).check(z.describe('the same instant in the calendar\'s local time')),
     counts: z.enum(['working-time', 'calendar-time']),
     explanation: z.string(),
     budget: z
-      .object({ iso: z.string(), ms: z.number(), startedAt: z.string(), usedMs: z.number(), leftMs: z.number(), overrunMs: z.number() })
-      .optional()
-      .describe('the current level\'s budget: used and left are working time up to now (or to the pause)'),
-    windows: z.array(z.object({ start: z.string(), end: z.string(), ms: z.number(), local: z.string() })).optional().describe('the working windows counted against the budget, pauses cut out (at most 20)'),
-    moreWindows: z.number().int().optional(),
+      .optional(z.object({ iso: z.string(), ms: z.number(), startedAt: z.string(), usedMs: z.number(), leftMs: z.number(), overrunMs: z.number() }))
+      .check(z.describe('the current level\'s budget: used and left are working time up to now (or to the pause)')),
+    windows: z.optional(z.array(z.object({ start: z.string(), end: z.string(), ms: z.number(), local: z.string() }))).check(z.describe('the working windows counted against the budget, pauses cut out (at most 20)')),
+    moreWindows: z.optional(z.int()),
   }),
 );
 
@@ -76,30 +74,30 @@ export const SlaExplanationView = deferred(() =>
     level: Level,
     department: z.string(),
     policy: z.object({ version: z.string(), name: z.string(), pinned: z.boolean(), current: z.string(), upToDate: z.boolean(), explanation: z.string() }),
-    clock: z.object({ calendar: z.string().nullable(), timeZone: z.string().nullable(), week: z.string().nullable(), holidays: z.array(z.string()), explanation: z.string() }),
-    nextWakeUp: z.string().nullable(),
+    clock: z.object({ calendar: z.nullable(z.string()), timeZone: z.nullable(z.string()), week: z.nullable(z.string()), holidays: z.array(z.string()), explanation: z.string() }),
+    nextWakeUp: z.nullable(z.string()),
     deadlines: z.array(Deadline),
-    pauses: z.array(z.object({ from: z.string(), to: z.string().nullable(), workingMs: z.number(), explanation: z.string() })),
-    escalations: z.array(z.object({ at: z.string(), type: z.string(), automatic: z.boolean(), from: z.unknown().optional(), to: z.unknown().optional(), summary: z.string() })),
-    summary: z.array(z.string()).describe('the explanation in sentences, most important first'),
+    pauses: z.array(z.object({ from: z.string(), to: z.nullable(z.string()), workingMs: z.number(), explanation: z.string() })),
+    escalations: z.array(z.object({ at: z.string(), type: z.string(), automatic: z.boolean(), from: z.optional(z.unknown()), to: z.optional(z.unknown()), summary: z.string() })),
+    summary: z.array(z.string()).check(z.describe('the explanation in sentences, most important first')),
   }),
 );
 
-export const CasePage = deferred(() => z.object({ items: z.array(CaseView), nextCursor: z.string().nullable() }));
+export const CasePage = deferred(() => z.object({ items: z.array(CaseView), nextCursor: z.nullable(z.string()) }));
 export const Timeline = deferred(() =>
   z.object({
     caseId: z.string(),
     events: z.array(TimelineEvent),
-    nextCursor: z.string().nullable().describe('pass as cursor for the next page; null on the last page'),
+    nextCursor: z.nullable(z.string()).check(z.describe('pass as cursor for the next page; null on the last page')),
   }),
 );
 export const Problem = deferred(() =>
   z.object({
     type: z.string(),
     title: z.string(),
-    status: z.number().int(),
+    status: z.int(),
     detail: z.string(),
-    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    errors: z.optional(z.array(z.object({ path: z.string(), message: z.string() }))),
   }),
 );
 
@@ -132,32 +130,34 @@ export function toView(c: CaseRecord, now = new Date()): CaseView {
   };
 }
 
-const Ratio = deferred(() => z.number().min(0).max(1).nullable());
+/** A count: a whole number, never negative. */
+const Count = () => z.int().check(z.nonnegative());
+const Ratio = deferred(() => z.nullable(z.number().check(z.minimum(0), z.maximum(1))));
 
 /** GET /metrics: the figures for a window (definitions: functions/domain/metrics.ts, README "Metrics"). */
 export const MetricsView = deferred(() =>
   z.object({
-    window: z.object({ from: z.string(), to: z.string() }).describe('cases created in [from, to)'),
-    cases: z.number().int().min(0).describe('cases created in the window'),
-    breachRate: Ratio.describe('share whose top-level (L3) budget ran out; null when there are no cases'),
-    resolutionTimeSeconds: z.object({ median: z.number().nullable(), p90: z.number().nullable(), count: z.number().int().min(0) }),
-    closedWithinDeadlineRate: Ratio.describe('of the cases whose outcome is known, the share resolved by closeBy'),
-    escalations: z.object({ automatic: z.number().int().min(0), manual: z.number().int().min(0), transfers: z.number().int().min(0) }),
+    window: z.object({ from: z.string(), to: z.string() }).check(z.describe('cases created in [from, to)')),
+    cases: Count().check(z.describe('cases created in the window')),
+    breachRate: Ratio.check(z.describe('share whose top-level (L3) budget ran out; null when there are no cases')),
+    resolutionTimeSeconds: z.object({ median: z.nullable(z.number()), p90: z.nullable(z.number()), count: Count() }),
+    closedWithinDeadlineRate: Ratio.check(z.describe('of the cases whose outcome is known, the share resolved by closeBy')),
+    escalations: z.object({ automatic: Count(), manual: Count(), transfers: Count() }),
     repeat: z.object({
-      customersWithMultipleCases: z.number().int().min(0),
-      customers: z.number().int().min(0),
-      reopenedCases: z.number().int().min(0),
-      reopenings: z.number().int().min(0),
+      customersWithMultipleCases: Count(),
+      customers: Count(),
+      reopenedCases: Count(),
+      reopenings: Count(),
     }),
-    csat: z.object({ average: z.number().min(1).max(5).nullable(), responses: z.number().int().min(0), surveyed: z.number().int().min(0), responseRate: Ratio }),
+    csat: z.object({ average: z.nullable(z.number().check(z.minimum(1), z.maximum(5))), responses: Count(), surveyed: Count(), responseRate: Ratio }),
     open: z
       .object({
-        total: z.number().int().min(0),
-        byLevel: z.object({ L0: z.number().int().min(0), L1: z.number().int().min(0), L2: z.number().int().min(0), L3: z.number().int().min(0) }),
-        byDepartment: z.record(z.string(), z.number().int().min(0)),
+        total: Count(),
+        byLevel: z.object({ L0: Count(), L1: Count(), L2: Count(), L3: Count() }),
+        byDepartment: z.record(z.string(), Count()),
       })
-      .describe('cases OPEN or PAUSED now, whatever their creation date'),
-    asOf: z.string().describe('the instant the figures are as of'),
+      .check(z.describe('cases OPEN or PAUSED now, whatever their creation date')),
+    asOf: z.string().check(z.describe('the instant the figures are as of')),
   }),
 );
 export type MetricsView = z.infer<typeof MetricsView>;
@@ -166,39 +166,39 @@ export type MetricsView = z.infer<typeof MetricsView>;
 export const WorkflowView = deferred(() =>
   z.object({
     caseId: z.string(),
-    timerVersion: z.number().int().describe('the execution `<caseId>-v<timerVersion>` owns the timer'),
-    timerPending: z.boolean().describe('its start is not yet confirmed (the reconciler guarantees it)'),
-    currentState: z.string().nullable().describe('the state the running execution is in; null when none is running'),
-    nextWakeUp: z.string().nullable().describe('when the timer next has something to do; null when nothing is left'),
-    nextWakeUpPurpose: z.string().nullable().describe('what that wake-up is for: warning, escalation, close-by, follow-up'),
-    definition: z.unknown().describe('the state machine definition the current execution runs (the console draws it); null before any started'),
+    timerVersion: z.int().check(z.describe('the execution `<caseId>-v<timerVersion>` owns the timer')),
+    timerPending: z.boolean().check(z.describe('its start is not yet confirmed (the reconciler guarantees it)')),
+    currentState: z.nullable(z.string()).check(z.describe('the state the running execution is in; null when none is running')),
+    nextWakeUp: z.nullable(z.string()).check(z.describe('when the timer next has something to do; null when nothing is left')),
+    nextWakeUpPurpose: z.nullable(z.string()).check(z.describe('what that wake-up is for: warning, escalation, close-by, follow-up')),
+    definition: z.unknown().check(z.describe('the state machine definition the current execution runs (the console draws it); null before any started')),
     executions: z
       .array(
         z.object({
           name: z.string(),
           executionArn: z.string(),
-          timerVersion: z.number().int(),
+          timerVersion: z.int(),
           current: z.boolean(),
           status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE', 'NOT_STARTED']),
-          startDate: z.string().optional(),
-          stopDate: z.string().optional(),
-          endReason: z.string().nullable().optional().describe('why it ended, e.g. "superseded by v3: resolved"; null while it runs'),
-          consoleUrl: z.string().optional().describe('where ops find it: the AWS console on AWS, the local console locally'),
+          startDate: z.optional(z.string()),
+          stopDate: z.optional(z.string()),
+          endReason: z.optional(z.nullable(z.string())).check(z.describe('why it ended, e.g. "superseded by v3: resolved"; null while it runs')),
+          consoleUrl: z.optional(z.string()).check(z.describe('where ops find it: the AWS console on AWS, the local console locally')),
         }),
       )
-      .describe('newest first, at most 10'),
+      .check(z.describe('newest first, at most 10')),
     history: z
       .array(
-        z.object({
-          id: z.number().int().optional(),
-          type: z.string().optional(),
-          timestamp: z.string().optional(),
-          state: z.string().optional(),
-          input: z.unknown().optional(),
-          output: z.unknown().optional(),
-        }).loose(),
+        z.looseObject({
+          id: z.optional(z.int()),
+          type: z.optional(z.string()),
+          timestamp: z.optional(z.string()),
+          state: z.optional(z.string()),
+          input: z.optional(z.unknown()),
+          output: z.optional(z.unknown()),
+        }),
       )
-      .describe('the current execution\'s event history'),
+      .check(z.describe('the current execution\'s event history')),
   }),
 );
 export type WorkflowView = z.infer<typeof WorkflowView>;
@@ -207,11 +207,9 @@ export const FeedbackReceived = deferred(() => z.object({ received: z.literal(tr
 
 /** GET /openapi.json: an OpenAPI 3.1 document (its full schema is the OpenAPI specification's). */
 export const OpenApiDocumentView = deferred(() =>
-  z
-    .object({
-      openapi: z.string().regex(/^3\.1\.\d+$/),
-      info: z.object({ title: z.string(), version: z.string() }).loose(),
-      paths: z.record(z.string(), z.unknown()),
-    })
-    .loose(),
+  z.looseObject({
+    openapi: z.string().check(z.regex(/^3\.1\.\d+$/)),
+    info: z.looseObject({ title: z.string(), version: z.string() }),
+    paths: z.record(z.string(), z.unknown()),
+  }),
 );

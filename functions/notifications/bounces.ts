@@ -2,34 +2,34 @@
 // complaining recipient becomes a suppression item; the email sender (functions/app/effects.ts) checks it and never emails that address again.
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SNSEvent } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from '../domain/zod.ts';
 import { ddb } from '../commons/clients/dynamodb.ts';
 import { tableName } from '../commons/config.ts';
 import { observed, tagCase } from '../commons/middleware.ts';
 import { countMetric, logger, METRIC } from '../commons/observability.ts';
 import { suppressionKey } from './suppression.ts';
 
-const Recipient = z.object({ emailAddress: z.string().min(3) });
+const Recipient = z.object({ emailAddress: z.string().check(z.minLength(3)) });
 
 /** SES event publishing (`eventType`) and identity notifications (`notificationType`) share these shapes. */
 const SesFeedback = z.object({
-  eventType: z.string().optional(),
-  notificationType: z.string().optional(),
-  bounce: z
-    .object({
+  eventType: z.optional(z.string()),
+  notificationType: z.optional(z.string()),
+  bounce: z.optional(
+    z.object({
       bounceType: z.string(),
-      bounceSubType: z.string().optional(),
+      bounceSubType: z.optional(z.string()),
       bouncedRecipients: z.array(Recipient),
-      timestamp: z.string().optional(),
-    })
-    .optional(),
-  complaint: z
-    .object({
+      timestamp: z.optional(z.string()),
+    }),
+  ),
+  complaint: z.optional(
+    z.object({
       complainedRecipients: z.array(Recipient),
-      complaintFeedbackType: z.string().optional(),
-      timestamp: z.string().optional(),
-    })
-    .optional(),
+      complaintFeedbackType: z.optional(z.string()),
+      timestamp: z.optional(z.string()),
+    }),
+  ),
 });
 
 export interface Suppression {

@@ -2,7 +2,7 @@
 // with pure domain code, and tell the workflow when to wake next. The emails that owes go out from the table's stream.
 // Re-entrant: running it twice, or after a restart, applies nothing twice (each change is a conditional write on the
 // case version).
-import * as z from 'zod';
+import * as z from '../domain/zod.ts';
 import { caseRepository } from '../adapters/case-repository.ts';
 import { cases } from '../app/wiring.ts';
 import { getPolicy } from '../commons/config.ts';
@@ -12,7 +12,7 @@ import { systemActor } from '../domain/change.ts';
 import { applyDueTimers, nextWakeUp } from '../domain/sla.ts';
 
 /** The execution's input (and, after the first wake-up, the previous Evaluate's output); wakeAt is not needed here. */
-const TimerInput = z.object({ caseId: z.string().min(1), timerVersion: z.number().int().positive() });
+const TimerInput = z.object({ caseId: z.string().check(z.minLength(1)), timerVersion: z.int().check(z.positive()) });
 
 export interface EvaluateResult {
   caseId: string;

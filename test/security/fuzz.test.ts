@@ -3,7 +3,7 @@
 // mutation calls for (a 400 naming the field), never a 5xx, and nothing is written: the cases used and the number
 // of cases are the same before and after, and no prototype was polluted.
 import fc from 'fast-check';
-import { z } from 'zod';
+import * as z from '../../functions/domain/zod.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signLink } from '../../functions/commons/signed-links.ts';
 import { FeedbackInput } from '../../functions/domain/operations.ts';

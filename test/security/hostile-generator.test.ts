@@ -1,7 +1,7 @@
 // The hostile-request generator's own judgement: what it expects must match the bytes it really sends. A fuzz run in CI
 // once expected a 400 for a request the server rightly accepted: a body mutated to `0`, then truncated to nothing, on a
 // route that takes no body (an empty body there is `{}`, a valid approval).
-import { z } from 'zod';
+import * as z from '../../functions/domain/zod.ts';
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../functions/routes.ts';
 import { build, type Draft, type Target } from './hostile.ts';

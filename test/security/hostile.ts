@@ -3,7 +3,7 @@
 // unknown fields, oversize strings, prototype keys, deep nesting, broken JSON or UTF-8, wrong media types, bad
 // headers, bad path ids). A request is only kept when at least one counted mutation applies, so none may write.
 import fc from 'fast-check';
-import { z, type ZodType } from 'zod';
+import * as z from '../../functions/domain/zod.ts';
 import { hostileJson, MAX_BODY_BYTES } from '../../functions/commons/http.ts';
 import type { RouteSpec } from '../../functions/routes.ts';
 import type { RawRequest } from './support.ts';
@@ -27,7 +27,7 @@ export interface JsonSchema {
   anyOf?: JsonSchema[];
 }
 
-export function jsonSchemaOf(schema: ZodType): JsonSchema {
+export function jsonSchemaOf(schema: z.core.$ZodType): JsonSchema {
   return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
 }
 
@@ -329,7 +329,7 @@ const WEIRD_IDS = (real: string) => [
 export interface Target {
   route: RouteSpec;
   /** The schema the server must find the body invalid against (undefined: the route takes no body). */
-  oracle: ZodType | undefined;
+  oracle: z.ZodMiniType | undefined;
   ids: { id?: string; compensationId?: string; token?: string };
   authorization: string;
   /** Makes a schema-valid base valid for the domain too (currency, department…), so only the mutations refuse it. */
