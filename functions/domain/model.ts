@@ -26,7 +26,7 @@ export function nextLevel(level: Level): Level | undefined {
   return LEVELS[levelIndex(level) + 1];
 }
 
-export const Customer = deferred(() =>
+export const Customer = /* @__PURE__ */ deferred(() =>
   z.strictObject({
     id: z.string().check(z.regex(/\S/, 'must not be blank'), z.trim(), z.maxLength(128)),
     email: z.email().check(z.maxLength(254)),
@@ -38,7 +38,7 @@ export const Customer = deferred(() =>
 export type Customer = z.infer<typeof Customer>;
 
 /** Who did something: an API client (from its token), the workflow, or the customer (survey link). */
-export const Actor = deferred(() =>
+export const Actor = /* @__PURE__ */ deferred(() =>
   z.object({
     kind: z.enum(['client', 'system', 'customer']),
     id: z.string(),
@@ -46,7 +46,7 @@ export const Actor = deferred(() =>
 );
 export type Actor = z.infer<typeof Actor>;
 
-export const Sla = deferred(() =>
+export const Sla = /* @__PURE__ */ deferred(() =>
   z.object({
     levelStartedAt: z.string().check(z.describe('when the current level\'s time budget started')),
     levelDueAt: z.string().check(z.describe('when the current level\'s time budget ends (while paused: when it would end had the pause not started)')),
@@ -60,7 +60,7 @@ export const Sla = deferred(() =>
 );
 export type Sla = z.infer<typeof Sla>;
 
-export const Compensation = deferred(() =>
+export const Compensation = /* @__PURE__ */ deferred(() =>
   z.object({
     id: z.string(),
     kind: CompensationKind,
@@ -77,7 +77,7 @@ export const Compensation = deferred(() =>
 );
 export type Compensation = z.infer<typeof Compensation>;
 
-export const Feedback = deferred(() =>
+export const Feedback = /* @__PURE__ */ deferred(() =>
   z.object({
     rating: z.int().check(z.minimum(1), z.maximum(5)),
     comment: z.optional(z.string()),
@@ -86,7 +86,7 @@ export const Feedback = deferred(() =>
 );
 export type Feedback = z.infer<typeof Feedback>;
 
-export const TimelineEvent = deferred(() =>
+export const TimelineEvent = /* @__PURE__ */ deferred(() =>
   z.object({
     id: z.string(),
     at: z.string(),
@@ -100,7 +100,7 @@ export const TimelineEvent = deferred(() =>
 );
 export type TimelineEvent = z.infer<typeof TimelineEvent>;
 
-export const LinkedCase = deferred(() =>
+export const LinkedCase = /* @__PURE__ */ deferred(() =>
   z.object({
     caseId: z.string(),
     reference: z.string(),

@@ -30,7 +30,7 @@ const OptionalText = (max: number) => z.optional(z.string().check(z.trim(), z.ma
 
 // ---- inputs (validated at the edge; the same schemas feed the OpenAPI document), each built when its route first
 // needs it (zod.ts: deferred) ----
-export const CreateCaseInput = deferred(() =>
+export const CreateCaseInput = /* @__PURE__ */ deferred(() =>
   z.strictObject({
     customer: Customer,
     subject: Text(200),
@@ -45,13 +45,13 @@ export type CreateCaseInput = z.input<typeof CreateCaseInput>;
 
 const hierarchicalEscalation = () => z.strictObject({ kind: z.literal('hierarchical'), summary: Text(2_000), toLevel: z.optional(Level) });
 const functionalEscalation = () => z.strictObject({ kind: z.literal('functional'), summary: Text(2_000), toDepartment: DepartmentName });
-export const EscalationInput = deferred(() => z.discriminatedUnion('kind', [hierarchicalEscalation(), functionalEscalation()]));
+export const EscalationInput = /* @__PURE__ */ deferred(() => z.discriminatedUnion('kind', [hierarchicalEscalation(), functionalEscalation()]));
 export type EscalationInput = z.infer<typeof EscalationInput>;
 
-export const CommentInput = deferred(() => z.strictObject({ body: Text(10_000), visibility: Visibility }));
+export const CommentInput = /* @__PURE__ */ deferred(() => z.strictObject({ body: Text(10_000), visibility: Visibility }));
 export type CommentInput = z.infer<typeof CommentInput>;
 
-export const CompensationInput = deferred(() =>
+export const CompensationInput = /* @__PURE__ */ deferred(() =>
   z.strictObject({
     kind: CompensationKind,
     amount: z.number().check(z.positive(), z.maximum(1e9)),
@@ -78,15 +78,15 @@ export function compensationInputFor(policy: Policy) {
   });
 }
 
-export const ResolveInput = deferred(() => z.strictObject({ resolution: Text(10_000) }));
-export const ReasonInput = deferred(() => z.strictObject({ reason: OptionalText(2_000) }));
-export const FeedbackInput = deferred(() =>
+export const ResolveInput = /* @__PURE__ */ deferred(() => z.strictObject({ resolution: Text(10_000) }));
+export const ReasonInput = /* @__PURE__ */ deferred(() => z.strictObject({ reason: OptionalText(2_000) }));
+export const FeedbackInput = /* @__PURE__ */ deferred(() =>
   z.strictObject({
     rating: z.int().check(z.minimum(1), z.maximum(5)),
     comment: OptionalText(2_000),
   }),
 );
-export const PriorityChangeInput = deferred(() => z.strictObject({ priority: Priority, summary: Text(2_000) }));
+export const PriorityChangeInput = /* @__PURE__ */ deferred(() => z.strictObject({ priority: Priority, summary: Text(2_000) }));
 
 // ---- creation ----
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';

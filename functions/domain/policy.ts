@@ -110,7 +110,7 @@ export const PolicySchema = z
     };
     checkCalendar(p.calendar, ['calendar']);
     for (const [dept, d] of Object.entries(p.departments)) checkCalendar(d.calendar, ['departments', dept, 'calendar']);
-   }));
+  }));
 
 export type Policy = z.output<typeof PolicySchema>;
 

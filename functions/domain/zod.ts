@@ -17,8 +17,14 @@ export { $ZodError as ZodError, type $ZodIssue as ZodIssue } from 'zod/v4/core';
  * uses few of them: its own route's input, the policy. Response schemas are read only by the OpenAPI document and
  * the tests, a route's input only by its own function. z.lazy is zod's own deferred schema: it validates, describes
  * and converts to JSON Schema exactly as the schema it builds.
+ *
+ * Each call carries esbuild's pure mark (the `@__PURE__` comment): a top-level call is otherwise kept for its possible
+ * side effects, with all it refers to, even when nothing in the bundle uses the schema. (A no-side-effects mark here,
+ * on the declaration, would not carry across modules.) test/api/route-bundles.test.ts checks the result.
  */
-export const deferred = <T extends z.ZodMiniType>(build: () => T): z.ZodMiniLazy<T> => z.lazy(build);
+export function deferred<T extends z.ZodMiniType>(build: () => T): z.ZodMiniLazy<T> {
+  return z.lazy(build);
+}
 
 /** What a deferred schema builds (zod/mini's lazy has no unwrap()). */
 export const built = <T extends z.core.$ZodType>(schema: z.ZodMiniLazy<T>): T => schema._zod.innerType;

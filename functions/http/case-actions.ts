@@ -7,7 +7,8 @@ import { callerOf, idempotencyKey, ifMatchVersion } from '../commons/http.ts';
 import type { ChangeContext } from '../domain/change.ts';
 import type { CaseRecord } from '../domain/model.ts';
 import * as ops from '../domain/operations.ts';
-import { caseActionRoute as routeOf, type CaseActionId, type CaseActionRoute } from '../routes.ts';
+import * as routes from '../routes.ts';
+import type { CaseActionId, CaseActionRoute } from '../routes.ts';
 import { caseIdOf, caseResponse } from './case-response.ts';
 import type { HttpEvent } from '../commons/http.ts';
 import { route } from './route-handler.ts';
@@ -41,16 +42,16 @@ function caseAction<const Id extends CaseActionId, B extends z.ZodMiniType>(
   });
 }
 
-export const escalateCase = caseAction(routeOf('escalateCase'), (c, input, ctx) => ops.escalate(c, input, ctx));
-export const commentOnCase = caseAction(routeOf('commentOnCase'), (c, input, ctx) => ops.comment(c, input, ctx));
-export const offerCompensation = caseAction(routeOf('offerCompensation'), (c, input, ctx) => ops.offerCompensation(c, input, ctx));
-export const approveCompensation = caseAction(routeOf('approveCompensation'), (c, _input, ctx, event) =>
+export const escalateCase = caseAction(routes.escalateCase, (c, input, ctx) => ops.escalate(c, input, ctx));
+export const commentOnCase = caseAction(routes.commentOnCase, (c, input, ctx) => ops.comment(c, input, ctx));
+export const offerCompensation = caseAction(routes.offerCompensation, (c, input, ctx) => ops.offerCompensation(c, input, ctx));
+export const approveCompensation = caseAction(routes.approveCompensation, (c, _input, ctx, event) =>
   ops.approveCompensation(c, event.pathParameters?.['compensationId'] ?? '', ctx),
 );
-export const pauseCase = caseAction(routeOf('pauseCase'), (c, input, ctx) => ops.pause(c, input, ctx));
-export const resumeCase = caseAction(routeOf('resumeCase'), (c, input, ctx) => ops.resume(c, input, ctx));
-export const resolveCase = caseAction(routeOf('resolveCase'), (c, input, ctx) => ops.resolve(c, input, ctx));
-export const reopenCase = caseAction(routeOf('reopenCase'), (c, input, ctx) => ops.reopen(c, input, ctx));
-export const closeCase = caseAction(routeOf('closeCase'), (c, input, ctx) => ops.close(c, input, ctx));
-export const changePriority = caseAction(routeOf('changePriority'), (c, input, ctx) => ops.changePriority(c, input, ctx));
-export const adoptCurrentPolicy = caseAction(routeOf('adoptCurrentPolicy'), (c, input, ctx) => ops.adoptCurrentPolicy(c, input, ctx));
+export const pauseCase = caseAction(routes.pauseCase, (c, input, ctx) => ops.pause(c, input, ctx));
+export const resumeCase = caseAction(routes.resumeCase, (c, input, ctx) => ops.resume(c, input, ctx));
+export const resolveCase = caseAction(routes.resolveCase, (c, input, ctx) => ops.resolve(c, input, ctx));
+export const reopenCase = caseAction(routes.reopenCase, (c, input, ctx) => ops.reopen(c, input, ctx));
+export const closeCase = caseAction(routes.closeCase, (c, input, ctx) => ops.close(c, input, ctx));
+export const changePriority = caseAction(routes.changePriority, (c, input, ctx) => ops.changePriority(c, input, ctx));
+export const adoptCurrentPolicy = caseAction(routes.adoptCurrentPolicy, (c, input, ctx) => ops.adoptCurrentPolicy(c, input, ctx));

@@ -6,12 +6,12 @@ import { getCase as getCaseUseCase } from '../app/queries.ts';
 import { cases } from '../app/wiring.ts';
 import { callerOf, idempotencyKey, json } from '../commons/http.ts';
 import type { CaseRecord } from '../domain/model.ts';
-import { routeOf } from '../routes.ts';
+import * as routes from '../routes.ts';
 import { caseIdOf, caseResponse } from './case-response.ts';
 import { route } from './route-handler.ts';
 import { toView } from './views.ts';
 
-export const createCase = route(import.meta, routeOf('createCase'), async ({ body: input, event }) => {
+export const createCase = route(import.meta, routes.createCase, async ({ body: input, event }) => {
   const actor = callerOf(event);
   const key = idempotencyKey(event);
   const created = (c: CaseRecord) => caseResponse(201, c, { location: `/cases/${c.id}` });
@@ -24,9 +24,9 @@ export const createCase = route(import.meta, routeOf('createCase'), async ({ bod
   return result.response ?? created(result.case!);
 });
 
-export const getCase = route(import.meta, routeOf('getCase'), async ({ event }) => caseResponse(200, await getCaseUseCase(caseIdOf(event))));
+export const getCase = route(import.meta, routes.getCase, async ({ event }) => caseResponse(200, await getCaseUseCase(caseIdOf(event))));
 
-export const listCases = route(import.meta, routeOf('listCases'), async ({ query: q }) => {
+export const listCases = route(import.meta, routes.listCases, async ({ query: q }) => {
   const now = new Date();
   const page = await caseRepository.list({ ...q, now });
   return json(200, { items: page.items.map((c) => toView(c, now)), nextCursor: page.nextCursor });

@@ -4,7 +4,7 @@ import { caseRepository } from '../adapters/case-repository.ts';
 import { getCase } from '../app/queries.ts';
 import { json } from '../commons/http.ts';
 import type { CaseRecord, Level, Priority, Status } from '../domain/model.ts';
-import { routeOf } from '../routes.ts';
+import * as routes from '../routes.ts';
 import { caseIdOf } from './case-response.ts';
 import { route } from './route-handler.ts';
 
@@ -98,7 +98,7 @@ export function customerHistory(current: CaseRecord, all: CaseRecord[]): Custome
   };
 }
 
-export const getCustomerHistory = route(import.meta, routeOf('getCustomerHistory'), async ({ event }) => {
+export const getCustomerHistory = route(import.meta, routes.getCustomerHistory, async ({ event }) => {
   const current = await getCase(caseIdOf(event));
   return json(200, customerHistory(current, await casesOf(current.customer.id)));
 });

@@ -6,7 +6,7 @@ import { linkSigningKey, verifyLink } from '../commons/signed-links.ts';
 import { ConflictError, InvalidLinkError, NotFoundError, VersionConflictError } from '../domain/errors.ts';
 import { recordFeedback } from '../domain/operations.ts';
 import { escapeHtml } from '../notifications/templates.ts';
-import { routeOf } from '../routes.ts';
+import * as routes from '../routes.ts';
 import { route } from './route-handler.ts';
 
 /**
@@ -50,7 +50,7 @@ function page(status: number, title: string, message: string): HttpResult {
   };
 }
 
-const SURVEY_LINK = routeOf('answerSurveyLink');
+const SURVEY_LINK = routes.answerSurveyLink;
 
 /**
  * GET /feedback/{token}?rating=N: the link in the email. Answers with a page a person reads, whatever happens.
@@ -84,7 +84,7 @@ async function answerWithPage(event: HttpEvent): Promise<HttpResult> {
 export const answerSurveyLink = route(import.meta, SURVEY_LINK, ({ event }) => answerWithPage(event), { ownQuery: true });
 
 /** POST /feedback/{token}: the same answer with an optional comment, as JSON. */
-export const submitFeedback = route(import.meta, routeOf('submitFeedback'), async ({ body: input, event }) => {
+export const submitFeedback = route(import.meta, routes.submitFeedback, async ({ body: input, event }) => {
   await record(event, input.rating, input.comment);
   return json(200, { received: true });
 });

@@ -3,11 +3,11 @@
 import { casesCreatedIn, listAll } from '../app/queries.ts';
 import { json, RequestError } from '../commons/http.ts';
 import { computeMetrics } from '../domain/metrics.ts';
-import { routeOf } from '../routes.ts';
+import * as routes from '../routes.ts';
 import { route } from './route-handler.ts';
 import type { MetricsView } from './views.ts';
 
-export const getMetrics = route(import.meta, routeOf('getMetrics'), async ({ query: q }) => {
+export const getMetrics = route(import.meta, routes.getMetrics, async ({ query: q }) => {
   const now = new Date();
   // Instants may carry an offset; the window is echoed in UTC like every other timestamp.
   const to = q.to ? new Date(q.to).toISOString() : now.toISOString();

@@ -7,7 +7,8 @@ import * as z from '../domain/zod.ts';
 import { built } from '../domain/zod.ts';
 import { getPolicy } from '../commons/config.ts';
 import type { Policy } from '../domain/policy.ts';
-import { bodySchema, routeOf, ROUTES, TAGS, type RouteSpec } from '../routes.ts';
+import * as routes from '../routes.ts';
+import { bodySchema, ROUTES, TAGS, type RouteSpec } from '../routes.ts';
 import { route } from './route-handler.ts';
 import { Problem } from './views.ts';
 
@@ -205,7 +206,7 @@ export function buildOpenApiDocument(policy: Policy = getPolicy()): Record<strin
 }
 
 let doc: string | undefined;
-export const getOpenApi = route(import.meta, routeOf('getOpenApi'), async () => {
+export const getOpenApi = route(import.meta, routes.getOpenApi, async () => {
   doc ??= JSON.stringify(buildOpenApiDocument());
   return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: doc };
 });

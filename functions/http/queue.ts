@@ -4,10 +4,10 @@
 import { caseRepository } from '../adapters/case-repository.ts';
 import { json } from '../commons/http.ts';
 import { LEVELS } from '../domain/model.ts';
-import { routeOf } from '../routes.ts';
+import * as routes from '../routes.ts';
 import { route } from './route-handler.ts';
 
-export const getQueueCounts = route(import.meta, routeOf('getQueueCounts'), async () => {
+export const getQueueCounts = route(import.meta, routes.getQueueCounts, async () => {
   const counts = await caseRepository.openCounts();
   // Every level is listed, with 0 where none is.
   const byLevel = Object.fromEntries(LEVELS.map((l) => [l, counts.byLevel[l] ?? 0]));

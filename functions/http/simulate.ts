@@ -3,10 +3,10 @@
 import { historiesCreatedIn } from '../app/queries.ts';
 import { json, RequestError } from '../commons/http.ts';
 import { simulate } from '../domain/simulate.ts';
-import { routeOf } from '../routes.ts';
+import * as routes from '../routes.ts';
 import { route } from './route-handler.ts';
 
-export const simulatePolicy = route(import.meta, routeOf('simulatePolicy'), async ({ body: input }) => {
+export const simulatePolicy = route(import.meta, routes.simulatePolicy, async ({ body: input }) => {
   const now = new Date();
   const to = input.to ?? now.toISOString();
   const from = input.from ?? new Date(Date.parse(to) - 30 * 86_400_000).toISOString();

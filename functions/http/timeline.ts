@@ -6,7 +6,7 @@ import type { EmailRecord } from '../app/ports.ts';
 import { json } from '../commons/http.ts';
 import { NotFoundError } from '../domain/errors.ts';
 import type { TimelineEvent } from '../domain/model.ts';
-import { routeOf } from '../routes.ts';
+import * as routes from '../routes.ts';
 import { caseIdOf } from './case-response.ts';
 import { route } from './route-handler.ts';
 
@@ -30,7 +30,7 @@ export function emailEvent(m: EmailRecord): TimelineEvent {
   };
 }
 
-export const getTimeline = route(import.meta, routeOf('getTimeline'), async ({ event, query: q }) => {
+export const getTimeline = route(import.meta, routes.getTimeline, async ({ event, query: q }) => {
   const id = caseIdOf(event);
   const page = await caseRepository.timelinePage(id, q.limit, q.cursor);
   // Every case has its `created` event: an empty first page means there is no such case.

@@ -18,7 +18,7 @@ import { built, deferred } from '../domain/zod.ts';
 import { isAtRisk, nextDeadline } from '../domain/queue.ts';
 
 // Built when first used (functions/domain/zod.ts: deferred): handlers answer with toView and friends, never these.
-export const CaseView = deferred(() =>
+export const CaseView = /* @__PURE__ */ deferred(() =>
   z.object({
     id: z.string().check(z.describe('ULID: sorts by creation time')),
     reference: z.string().check(z.regex(CASE_REFERENCE_PATTERN)).check(z.describe('the short human reference used in emails and search (GET /cases?reference=)')),
@@ -49,7 +49,7 @@ export const CaseView = deferred(() =>
 );
 export type CaseView = z.infer<typeof CaseView>;
 
-const Deadline = deferred(() =>
+const Deadline = /* @__PURE__ */ deferred(() =>
   z.object({
     kind: z.enum(['level', 'warning', 'closeBy', 'followUp']),
     at: z.nullable(z.string()).check(z.describe('the absolute instant; null when there is no such deadline now (explanation says why)')),
@@ -65,7 +65,7 @@ const Deadline = deferred(() =>
 );
 
 /** GET /cases/{id}/sla: how each current deadline was computed (functions/domain/explain.ts). */
-export const SlaExplanationView = deferred(() =>
+export const SlaExplanationView = /* @__PURE__ */ deferred(() =>
   z.object({
     caseId: z.string(),
     asOf: z.string(),
@@ -83,15 +83,15 @@ export const SlaExplanationView = deferred(() =>
   }),
 );
 
-export const CasePage = deferred(() => z.object({ items: z.array(CaseView), nextCursor: z.nullable(z.string()) }));
-export const Timeline = deferred(() =>
+export const CasePage = /* @__PURE__ */ deferred(() => z.object({ items: z.array(CaseView), nextCursor: z.nullable(z.string()) }));
+export const Timeline = /* @__PURE__ */ deferred(() =>
   z.object({
     caseId: z.string(),
     events: z.array(TimelineEvent),
     nextCursor: z.nullable(z.string()).check(z.describe('pass as cursor for the next page; null on the last page')),
   }),
 );
-export const Problem = deferred(() =>
+export const Problem = /* @__PURE__ */ deferred(() =>
   z.object({
     type: z.string(),
     title: z.string(),
@@ -132,10 +132,10 @@ export function toView(c: CaseRecord, now = new Date()): CaseView {
 
 /** A count: a whole number, never negative. */
 const Count = () => z.int().check(z.nonnegative());
-const Ratio = deferred(() => z.nullable(z.number().check(z.minimum(0), z.maximum(1))));
+const Ratio = /* @__PURE__ */ deferred(() => z.nullable(z.number().check(z.minimum(0), z.maximum(1))));
 
 /** GET /metrics: the figures for a window (definitions: functions/domain/metrics.ts, README "Metrics"). */
-export const MetricsView = deferred(() =>
+export const MetricsView = /* @__PURE__ */ deferred(() =>
   z.object({
     window: z.object({ from: z.string(), to: z.string() }).check(z.describe('cases created in [from, to)')),
     cases: Count().check(z.describe('cases created in the window')),
@@ -163,7 +163,7 @@ export const MetricsView = deferred(() =>
 export type MetricsView = z.infer<typeof MetricsView>;
 
 /** GET /cases/{id}/workflow: the case's timer executions as ops see them. */
-export const WorkflowView = deferred(() =>
+export const WorkflowView = /* @__PURE__ */ deferred(() =>
   z.object({
     caseId: z.string(),
     timerVersion: z.int().check(z.describe('the execution `<caseId>-v<timerVersion>` owns the timer')),
@@ -203,10 +203,10 @@ export const WorkflowView = deferred(() =>
 );
 export type WorkflowView = z.infer<typeof WorkflowView>;
 
-export const FeedbackReceived = deferred(() => z.object({ received: z.literal(true) }));
+export const FeedbackReceived = /* @__PURE__ */ deferred(() => z.object({ received: z.literal(true) }));
 
 /** GET /openapi.json: an OpenAPI 3.1 document (its full schema is the OpenAPI specification's). */
-export const OpenApiDocumentView = deferred(() =>
+export const OpenApiDocumentView = /* @__PURE__ */ deferred(() =>
   z.looseObject({
     openapi: z.string().check(z.regex(/^3\.1\.\d+$/)),
     info: z.looseObject({ title: z.string(), version: z.string() }),

@@ -9,7 +9,7 @@ import { getPolicy } from '../commons/config.ts';
 import { json } from '../commons/http.ts';
 import type { CaseRecord, TimelineEvent } from '../domain/model.ts';
 import { nextWakeUpWithPurpose } from '../domain/sla.ts';
-import { routeOf } from '../routes.ts';
+import * as routes from '../routes.ts';
 import { caseIdOf } from './case-response.ts';
 import { route } from './route-handler.ts';
 import type { WorkflowView } from './views.ts';
@@ -20,7 +20,7 @@ type ExecutionState = WorkflowView['executions'][number]['status'];
 
 type Described = Awaited<ReturnType<typeof workflowTimer.describe>>;
 
-export const getWorkflow = route(import.meta, routeOf('getWorkflow'), async ({ event }) => {
+export const getWorkflow = route(import.meta, routes.getWorkflow, async ({ event }) => {
   const id = caseIdOf(event);
   const c = await getCase(id);
   const events = await caseEvents(c);
