@@ -18,8 +18,8 @@ import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 const FLAG_ABOVE = 1.5;
 
 /** The deployed functions' esbuild settings (lib/escalator-function.ts), as the esbuild JS API spells them. */
-export function deployedBuildOptions(target: string, policyDocument: unknown, escalatorBundling: typeof import('../lib/escalator-function.ts').escalatorBundling): BuildOptions {
-  const shared = escalatorBundling(policyDocument);
+export function deployedBuildOptions(target: string, policy: import('../functions/domain/policy.ts').Policy, escalatorBundling: typeof import('../lib/escalator-function.ts').escalatorBundling): BuildOptions {
+  const shared = escalatorBundling(policy);
   return {
     bundle: true,
     platform: 'node',
@@ -253,8 +253,8 @@ async function measure(): Promise<PartOutcome<Row[]>> {
   const runs = Number(argValue('--runs') ?? 7);
   const { NODE_RUNTIME, escalatorBundling } = await import('../lib/escalator-function.ts');
   const target = NODE_RUNTIME.name.replace(/^nodejs(\d+).*$/, 'node$1');
-  const policyDocument: unknown = JSON.parse(readFileSync(join(ROOT, 'policies', 'default.json'), 'utf8'));
-  const options = deployedBuildOptions(target, policyDocument, escalatorBundling);
+  const { policy } = (await import('../lib/policy-file.ts')).loadPolicy(join(ROOT, 'policies', 'default.json'));
+  const options = deployedBuildOptions(target, policy, escalatorBundling);
 
   const modules: HandlerModule[] = [
     { file: relative(ROOT, join(BENCH_DIR, 'fixtures', 'baseline-handler.ts')), exports: ['handler'], kind: 'baseline' },

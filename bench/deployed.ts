@@ -8,6 +8,7 @@
 //
 //   node --import tsx bench/deployed.ts [--runs 7] [--cdk-out dir]   (without --cdk-out: synthesizes into a temp dir)
 //   node --import tsx bench/deployed.ts --cdk-out before=dirA,after=dirB   two assemblies side by side in one run
+//   … --node /path/to/node   import with another Node.js (the functions run on nodejs24.x; this machine has Node 20)
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,8 +79,8 @@ async function synthesize(): Promise<string> {
 async function referenceBundles(): Promise<Bundle[]> {
   const { NODE_RUNTIME, escalatorBundling } = await import('../lib/escalator-function.ts');
   const target = NODE_RUNTIME.name.replace(/^nodejs(\d+).*$/, 'node$1');
-  const policyDocument: unknown = JSON.parse(readFileSync(join(ROOT, 'policies', 'default.json'), 'utf8'));
-  const options = deployedBuildOptions(target, policyDocument, escalatorBundling);
+  const { policy } = (await import('../lib/policy-file.ts')).loadPolicy(join(ROOT, 'policies', 'default.json'));
+  const options = deployedBuildOptions(target, policy, escalatorBundling);
   const outRoot = removeOnExit(mkdtempSync(join(tmpdir(), 'escalator-bench-ref-')));
   const refs: { label: string; kind: Bundle['kind']; src: string }[] = [
     { label: 'BASELINE: DynamoDBClient + PutItem', kind: 'baseline', src: 'fixtures/baseline-handler.ts' },
@@ -103,9 +104,10 @@ interface Probe {
   error?: string;
 }
 
-async function probe(file: string): Promise<Probe> {
+async function probe(file: string, execPath?: string): Promise<Probe> {
   const out = await runNode([join(BENCH_DIR, 'import-probe.mjs'), pathToFileURL(file).href], {
     capture: true,
+    ...(execPath ? { execPath } : {}),
     // As deployed: lib/escalator-function.ts sets NODE_OPTIONS=--enable-source-maps on every function.
     env: { ...PROBE_ENV, NODE_OPTIONS: '--enable-source-maps' },
   });
@@ -127,6 +129,8 @@ export interface DeployedRow {
 
 async function measure(): Promise<PartOutcome<DeployedRow[]>> {
   const runs = Number(argValue('--runs') ?? 7);
+  const node = argValue('--node');
+  const nodeVersion = node ? (await runNode(['--version'], { capture: true, execPath: node })).trim() : process.version;
   // One assembly (given or synthesized now), or several named ones (`name=dir,…`) measured side by side.
   const given = argValue('--cdk-out');
   const assemblies = given?.includes('=') ? given.split(',').map((p) => p.split('=') as [string, string]) : [['', given ?? (await synthesize())] as [string, string]];
@@ -134,7 +138,7 @@ async function measure(): Promise<PartOutcome<DeployedRow[]>> {
   progress(`deployed: ${runs} rounds × ${bundles.length} bundles, each import in a fresh node…`);
   const samples = new Map<Bundle, Probe[]>(bundles.map((b) => [b, []]));
   // Round-robin, so drift (other engineers' tests on the same 2 cores) spreads over every bundle alike.
-  for (let round = 0; round < runs; round++) for (const b of bundles) samples.get(b)!.push(await probe(b.file));
+  for (let round = 0; round < runs; round++) for (const b of bundles) samples.get(b)!.push(await probe(b.file, node));
 
   const base = bundles.find((b) => b.kind === 'baseline')!;
   const baseCpu = median(samples.get(base)!.map((p) => p.cpuMs));
@@ -163,7 +167,7 @@ async function measure(): Promise<PartOutcome<DeployedRow[]>> {
   const markdown = [
     `### Deployed bundles (from the synthesized cloud assembly) against the bare handler`,
     ``,
-    `Every \`AWS::Lambda::Function\` asset \`cdk synth\` produces (bundles shared by several functions counted once), imported — never called — in a fresh \`node\` with \`NODE_OPTIONS=--enable-source-maps\` as deployed, ${runs} rounds round-robin, median. ` +
+    `Every \`AWS::Lambda::Function\` asset \`cdk synth\` produces (bundles shared by several functions counted once), imported — never called — in a fresh \`node\` (${nodeVersion}) with \`NODE_OPTIONS=--enable-source-maps\` as deployed, ${runs} rounds round-robin, median. ` +
       `The baseline is bench/fixtures/baseline-handler.ts bundled with the same esbuild options in the same run. Budget: size ≤ ${SIZE_BUDGET}×, import CPU ≤ ${CPU_BUDGET}×.`,
     ``,
     table(

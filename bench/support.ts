@@ -282,12 +282,14 @@ export interface RunNodeOptions {
   env?: NodeJS.ProcessEnv;
   /** Capture stdout instead of passing it through. */
   capture?: boolean;
+  /** Another Node.js binary (e.g. the Lambda runtime's major version) instead of the one running the bench. */
+  execPath?: string;
 }
 
 /** `node [flags] [--import tsx] args…` in the repo root; rejects on a non-zero exit. */
 export function runNode(args: string[], opts: RunNodeOptions = {}): Promise<string> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), ...(opts.tsx ? ['--import', 'tsx'] : []), ...args], {
+    const child = spawn(opts.execPath ?? process.execPath, [...(opts.nodeFlags ?? []), ...(opts.tsx ? ['--import', 'tsx'] : []), ...args], {
       cwd: ROOT,
       env: opts.env ?? process.env,
       stdio: ['ignore', opts.capture ? 'pipe' : 'inherit', 'inherit'],

@@ -254,7 +254,7 @@ export type CaseActionId = (typeof CASE_ACTIONS)[number]['operationId'];
 
 // Each contract is its own export, so a function's bundle holds only the contracts it imports: esbuild drops the
 // rest, since nothing at their top level can have side effects (deferred schemas marked pure, no property reads or
-// spreads; test/api/route-bundles.test.ts). Handlers import them as `routes.<operationId>`.
+// spreads; test/cdk/bundles.test.ts). Handlers import them as `routes.<operationId>`.
 export const createCase = {
   operationId: 'createCase',
   needs: plus(CHANGE, { throttle: { rateLimit: 20, burstLimit: 40 } }),

@@ -32,7 +32,7 @@ function projectContext(): Record<string, unknown> {
 }
 
 export function createEscalatorApp(opts: EscalatorAppOptions = {}): { app: App; stack: EscalatorStack } {
-  const { document, policy } = loadPolicy(opts.policyPath);
+  const { policy } = loadPolicy(opts.policyPath);
   const app = new App({
     ...(opts.outdir ? { outdir: opts.outdir } : {}),
     context: { ...projectContext(), ...opts.context },
@@ -50,7 +50,6 @@ export function createEscalatorApp(opts: EscalatorAppOptions = {}): { app: App; 
     // Context-driven or environment-agnostic: never a lookup, so synth stays offline and deterministic.
     ...(account || region ? { env: { account, region } } : {}),
     policy,
-    policyDocument: document,
     alarmEmail: ctx('alarmEmail'),
     cognitoDomainPrefix: ctx('cognitoDomainPrefix'),
     sesSandboxRecipients: (ctx('sesSandboxRecipients') ?? '').split(',').map((s) => s.trim()).filter(Boolean),

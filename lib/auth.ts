@@ -23,6 +23,7 @@ import { Construct } from 'constructs';
 import { GROUP_SCOPES, SCOPES, type Scope } from '../functions/routes.ts';
 import { EscalatorFunction } from './escalator-function.ts';
 import { acknowledge } from './nag.ts';
+import type { Policy } from '../functions/domain/policy.ts';
 
 export const RESOURCE_SERVER_ID = 'cases';
 export const USER_POOL_LOGICAL_ID = 'EscalatorUserPool';
@@ -30,8 +31,8 @@ export const USER_POOL_LOGICAL_ID = 'EscalatorUserPool';
 export interface AuthProps {
   /** Hosted domain prefix (globally unique per region); default `<stack name>-<account id>`, lower case. */
   readonly domainPrefix?: string | undefined;
-  /** Inlined into the pre-token trigger's bundle, as into every function. */
-  readonly policyDocument: unknown;
+  /** The validated policy, inlined into the pre-token trigger's bundle as into every function. */
+  readonly policy: Policy;
 }
 
 export class Auth extends Construct {
@@ -132,7 +133,7 @@ export class Auth extends Construct {
     const preToken = new EscalatorFunction(this, 'PreTokenGeneration', {
       handler: { file: 'functions/auth/pre-token.ts', export: 'handler' },
       description: 'Cognito pre-token generation: a person\'s access token gets only the scopes of their groups',
-      policyDocument: props.policyDocument,
+      policy: props.policy,
       invocation: { kind: 'sync', caller: 'Cognito (pre-token generation trigger)' },
       timeout: Duration.seconds(5),
       memorySize: 256,

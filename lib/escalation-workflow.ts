@@ -23,6 +23,7 @@ import { type EmailSending, EscalatorFunction } from './escalator-function.ts';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { acknowledgeWildcardResource } from './nag.ts';
 import type { Ops } from './ops.ts';
+import type { Policy } from '../functions/domain/policy.ts';
 
 /** Pinned: replacing the state machine resource would stop every running case timer. */
 export const STATE_MACHINE_LOGICAL_ID = 'EscalationStateMachine';
@@ -36,7 +37,7 @@ export const STATE_NAMES = {
 } as const;
 
 export interface EscalationWorkflowProps {
-  readonly policyDocument: unknown;
+  readonly policy: Policy;
   readonly cases: CasesTable;
   readonly email: EmailSending;
   readonly linkSigningKey: ISecret;
@@ -55,7 +56,7 @@ export class EscalationWorkflow extends Construct {
     this.evaluateFunction = new EscalatorFunction(this, 'EvaluateFunction', {
       handler: { file: 'functions/workflow/evaluate.ts', export: 'handler' },
       description: 'Escalation workflow task: re-reads the case, applies what is due (its emails follow from the stream), returns the next wake-up',
-      policyDocument: props.policyDocument,
+      policy: props.policy,
       invocation: { kind: 'sync', caller: 'the escalation workflow (Step Functions LambdaInvoke)' },
       timeout: Duration.seconds(60),
     })

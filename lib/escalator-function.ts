@@ -15,6 +15,7 @@ import type { CasesTable } from './cases-table.ts';
 import { acknowledge, acknowledgeWildcardResource } from './nag.ts';
 import { REPO_ROOT } from './paths.ts';
 import type { TableAccess, WorkflowAccess } from '../functions/routes.ts';
+import type { Policy } from '../functions/domain/policy.ts';
 
 /** The newest Lambda Node.js runtime this aws-cdk-lib knows (cdk-nag AwsSolutions-L1 / Serverless-LambdaLatestVersion check it). */
 export const NODE_RUNTIME = Runtime.NODEJS_24_X;
@@ -37,8 +38,8 @@ export type Invocation = { readonly kind: 'sync'; readonly caller: string } | { 
 export interface EscalatorFunctionProps {
   readonly handler: HandlerRef;
   readonly description: string;
-  /** The escalation policy document (already validated); inlined into the bundle at build time. */
-  readonly policyDocument: unknown;
+  /** The validated escalation policy (parsePolicy's output, defaults applied); inlined into the bundle at build time. */
+  readonly policy: Policy;
   readonly invocation: Invocation;
   /** @default 15 seconds */
   readonly timeout?: Duration;
@@ -66,14 +67,16 @@ const TABLE_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Delete
  * The esbuild settings every function is built with, shared with bench/cold-start.ts so what is measured is what
  * ships. The policy is part of the build, not of the environment (no 4 KB limit, no drift between functions):
  * functions/commons/config.ts reads the literal expression `process.env.ESCALATOR_POLICY_JSON`, which `define` replaces.
+ * It is the policy as validated at synth, defaults applied, so a function takes it as it is: no function builds the
+ * policy's schema or checks a constant again on every cold start.
  */
-export function escalatorBundling(policyDocument: unknown) {
+export function escalatorBundling(policy: Policy) {
   return {
     mainFields: ['module', 'main'],
     // CommonJS dependencies inside an ESM bundle still call require(): give them one.
     banner: "import { createRequire as __escalatorCreateRequire } from 'node:module'; const require = __escalatorCreateRequire(import.meta.url);",
     minify: true,
-    define: { 'process.env.ESCALATOR_POLICY_JSON': JSON.stringify(JSON.stringify(policyDocument)) },
+    define: { 'process.env.ESCALATOR_POLICY_JSON': JSON.stringify(JSON.stringify(policy)) },
   };
 }
 
@@ -115,7 +118,7 @@ export class EscalatorFunction extends NodejsFunction {
         ...props.environment,
       },
       bundling: {
-        ...escalatorBundling(props.policyDocument),
+        ...escalatorBundling(props.policy),
         format: OutputFormat.ESM,
         sourceMap: true,
         sourceMapMode: SourceMapMode.DEFAULT,

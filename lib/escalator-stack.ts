@@ -16,10 +16,9 @@ import { Reconciler } from './reconciler.ts';
 import { StreamEffects } from './stream-effects.ts';
 
 export interface EscalatorStackProps extends StackProps {
-  /** The validated policy (drives the SES identity and configuration set). */
+  /** The validated policy (parsePolicy's output): drives the SES identity and configuration set, and is inlined into
+   * every function bundle. */
   readonly policy: Policy;
-  /** The policy document as written, inlined into every function bundle. */
-  readonly policyDocument: unknown;
   readonly alarmEmail?: string | undefined;
   readonly cognitoDomainPrefix?: string | undefined;
   readonly sesSandboxRecipients?: readonly string[];
@@ -49,23 +48,22 @@ export class EscalatorStack extends Stack {
 
   constructor(scope: Construct, id: string, props: EscalatorStackProps) {
     super(scope, id, props);
-    const { policy, policyDocument } = props;
+    const { policy } = props;
     const inboundDomain = inboundDomainFor(policy, props.inboundDomain);
 
     this.cases = new CasesTable(this, 'Cases');
-    this.auth = new Auth(this, 'Auth', { domainPrefix: props.cognitoDomainPrefix, policyDocument });
+    this.auth = new Auth(this, 'Auth', { domainPrefix: props.cognitoDomainPrefix, policy });
 
     this.ops = new Ops(this, 'Ops', { alarmEmail: props.alarmEmail });
     this.notifications = new Notifications(this, 'Notifications', {
       policy,
-      policyDocument,
       cases: this.cases,
       ops: this.ops,
       sandboxRecipients: props.sesSandboxRecipients ?? [],
       inboundDomain,
     });
     const shared = {
-      policyDocument,
+      policy,
       cases: this.cases,
       email: this.notifications.sending,
       linkSigningKey: this.notifications.linkSigningKey,
@@ -76,7 +74,7 @@ export class EscalatorStack extends Stack {
     this.reconciler = new Reconciler(this, 'Reconciler', { ...shared, stateMachine: this.workflow.stateMachine });
     this.effects = new StreamEffects(this, 'StreamEffects', { ...shared, stateMachine: this.workflow.stateMachine });
     this.console = new ConsoleHosting(this, 'Console', { api: this.api, auth: this.auth });
-    this.inbound = new InboundEmail(this, 'Inbound', { policyDocument, domain: inboundDomain, cases: this.cases, linkSigningKey: this.notifications.linkSigningKey, ops: this.ops });
+    this.inbound = new InboundEmail(this, 'Inbound', { policy, domain: inboundDomain, cases: this.cases, linkSigningKey: this.notifications.linkSigningKey, ops: this.ops });
     // Last: its alarm status widget lists every alarm the constructs above raised.
     this.observability = new Observability(this, 'Observability', { ops: this.ops, api: this.api, stateMachine: this.workflow.stateMachine, streamEffects: this.effects.function });
 

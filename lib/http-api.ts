@@ -17,6 +17,7 @@ import type { Auth } from './auth.ts';
 import type { CasesTable } from './cases-table.ts';
 import { type EmailSending, EscalatorFunction } from './escalator-function.ts';
 import { acknowledge } from './nag.ts';
+import type { Policy } from '../functions/domain/policy.ts';
 
 export type { RouteNeeds, Throttle } from '../functions/routes.ts';
 
@@ -35,7 +36,7 @@ export function routeNeeds(route: RouteSpec): RouteNeeds {
 export const routeKey = (route: RouteSpec): string => `${route.method} ${route.path}`;
 
 export interface EscalatorApiProps {
-  readonly policyDocument: unknown;
+  readonly policy: Policy;
   readonly cases: CasesTable;
   readonly stateMachine: StateMachine;
   readonly email: EmailSending;
@@ -99,7 +100,7 @@ export class EscalatorApi extends Construct {
       const fn = new EscalatorFunction(this, route.operationId, {
         handler: entry,
         description: `${routeKey(route)}: ${route.summary}`.slice(0, 256),
-        policyDocument: props.policyDocument,
+        policy: props.policy,
         invocation: { kind: 'sync', caller: 'API Gateway' },
         // A write may retry a lost race for up to 8 s; HTTP APIs wait at most 30 s for a Lambda.
         timeout: API_FUNCTION_TIMEOUT,

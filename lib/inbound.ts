@@ -17,12 +17,13 @@ import { EscalatorFunction } from './escalator-function.ts';
 import { acknowledgeWildcardResource } from './nag.ts';
 import type { Ops } from './ops.ts';
 import { accessLogsBucket } from './access-logs.ts';
+import type { Policy } from '../functions/domain/policy.ts';
 
 /** Raw messages are kept this long (ops read the refused ones; the landed ones are on their cases). */
 export const RAW_MAIL_DAYS = 90;
 
 export interface InboundEmailProps {
-  readonly policyDocument: unknown;
+  readonly policy: Policy;
   /** The domain customers reply to (its MX record points at SES receiving). */
   readonly domain: string;
   readonly cases: CasesTable;
@@ -55,7 +56,7 @@ export class InboundEmail extends Construct {
     this.function = new EscalatorFunction(this, 'InboundFunction', {
       handler: { file: 'functions/inbound/receive.ts', export: 'handler' },
       description: 'Customers\' email replies: lands each on its case (comment, resume, reopen, or a linked case) or keeps it aside with why',
-      policyDocument: props.policyDocument,
+      policy: props.policy,
       // SES's Lambda action with InvocationType Event: retried by Lambda, then the dead-letter queue (alarmed).
       invocation: { kind: 'async', deadLetterQueue: props.ops.deadLetterQueue },
       timeout: Duration.seconds(60),

@@ -14,7 +14,6 @@ import type { Ops } from './ops.ts';
 
 export interface NotificationsProps {
   readonly policy: Policy;
-  readonly policyDocument: unknown;
   readonly cases: CasesTable;
   readonly ops: Ops;
   /**
@@ -74,7 +73,7 @@ export class Notifications extends Construct {
     this.bounceFunction = new EscalatorFunction(this, 'BounceFunction', {
       handler: { file: 'functions/notifications/bounces.ts', export: 'handler' },
       description: 'Records permanently bounced and complaining addresses as suppressions, so no further email goes to them',
-      policyDocument: props.policyDocument,
+      policy: props.policy,
       invocation: { kind: 'async', deadLetterQueue: props.ops.deadLetterQueue },
       timeout: Duration.seconds(30),
       memorySize: 512,

@@ -11,11 +11,12 @@ import { Construct } from 'constructs';
 import type { CasesTable } from './cases-table.ts';
 import { type EmailSending, EscalatorFunction } from './escalator-function.ts';
 import type { Ops } from './ops.ts';
+import type { Policy } from '../functions/domain/policy.ts';
 
 export const RECONCILE_EVERY = Duration.minutes(1);
 
 export interface ReconcilerProps {
-  readonly policyDocument: unknown;
+  readonly policy: Policy;
   readonly cases: CasesTable;
   readonly stateMachine: StateMachine;
   readonly email: EmailSending;
@@ -32,7 +33,7 @@ export class Reconciler extends Construct {
     this.function = new EscalatorFunction(this, 'ReconcilerFunction', {
       handler: { file: 'functions/workflow/reconciler.ts', export: 'handler' },
       description: 'Every minute: start unconfirmed timers, send unsent email and due warning digests, replace failed timer executions',
-      policyDocument: props.policyDocument,
+      policy: props.policy,
       invocation: { kind: 'async', deadLetterQueue: props.ops.deadLetterQueue },
       timeout: Duration.seconds(50), // below the schedule period, so two runs rarely overlap (they are idempotent anyway)
     })

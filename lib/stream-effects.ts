@@ -12,6 +12,7 @@ import type { CasesTable } from './cases-table.ts';
 import { type EmailSending, EscalatorFunction } from './escalator-function.ts';
 import { acknowledgeWildcardResource } from './nag.ts';
 import type { Ops } from './ops.ts';
+import type { Policy } from '../functions/domain/policy.ts';
 
 /** How the mapping hands records over; the local poller follows the same numbers (from the template). */
 export const STREAM_MAPPING = {
@@ -25,7 +26,7 @@ export const STREAM_MAPPING = {
 } as const;
 
 export interface StreamEffectsProps {
-  readonly policyDocument: unknown;
+  readonly policy: Policy;
   readonly cases: CasesTable;
   readonly stateMachine: StateMachine;
   readonly email: EmailSending;
@@ -41,7 +42,7 @@ export class StreamEffects extends Construct {
     this.function = new EscalatorFunction(this, 'EffectsFunction', {
       handler: { file: 'functions/stream/effects.ts', export: 'handler' },
       description: 'Cases table stream: sends owed email (claimed first: exactly once) and hands case timers over',
-      policyDocument: props.policyDocument,
+      policy: props.policy,
       invocation: { kind: 'sync', caller: 'the DynamoDB stream event source mapping (its on-failure destination is the dead-letter queue)' },
       timeout: Duration.seconds(60),
     })

@@ -1,6 +1,7 @@
 // Domain: the escalation policy document — budgets, deadlines, routing, authority, recipients — validated once.
 import { createHash } from 'node:crypto';
 import * as z from './zod.ts';
+import { deferred } from './zod.ts';
 import { CalendarName, CalendarSchema, calendarClock, roundTheClock, type Calendar, type WorkingClock } from './calendar.ts';
 import { durationMs, durationProblem } from './duration.ts';
 import { DepartmentName, Level, LEVELS, Priority, Tier, type Level as LevelT, type Priority as PriorityT } from './model.ts';
@@ -33,84 +34,88 @@ const RoutingRule = z.strictObject({
   note: z.optional(z.string()),
 });
 
-export const PolicySchema = z
-  .strictObject({
-    name: z.string().check(z.minLength(1)),
-    closeBy: described(z._default(IsoDuration, 'P30D'), 'every case must be closed this long after creation'),
-    closeByCounts: described(
-      z._default(z.enum(['calendar-time', 'working-time']), 'calendar-time'),
-      'closeBy counts calendar time (the default: 30 days are 30 days) or working time on the case\'s calendar',
-    ),
-    followUpAfter: described(z._default(IsoDuration, 'P3D'), 'after resolution, wait this long, then send the satisfaction survey'),
-    reopenWithin: described(
-      z._default(IsoDuration, 'P7D'),
-      'a customer\'s email reply this long after the resolution still reopens the case; a later one opens a new linked case (a repeat escalation)',
-    ),
-    warnAt: described(
-      z._default(z.nullable(z.number().check(z.gt(0), z.lt(1))), 0.8),
-      'share of a level\'s budget after which its managers get a pre-breach warning; null turns warnings off',
-    ),
-    budgets: described(Budgets, 'time budget of each level, per priority'),
-    calendars: described(
-      z._default(z.record(CalendarName, CalendarSchema), {}),
-      'working calendars by name: budgets, warning shares and the follow-up count only their working windows',
-    ),
-    calendar: described(z.optional(CalendarName), 'the default calendar; without one (and without a department\'s) the clock runs round the clock'),
-    roundTheClock: described(z._default(z.array(Priority), []), 'priorities held round the clock whatever the calendar, e.g. ["P1"]'),
-    departments: z.record(
-      DepartmentName,
-      z.strictObject({
-        budgets: described(z.optional(Budgets), 'this department\'s own SLA, replacing the default budgets'),
-        calendar: described(z.optional(z.nullable(CalendarName)), 'this department\'s calendar instead of the default; null = round the clock'),
-        managers: described(z._default(PerLevel(Emails), {}), 'who is alerted when a case of this department reaches a level'),
+// Deferred: only the simulate route (a draft sent to it) and the policy file's readers validate a policy; every function
+// is handed one validated already (functions/commons/config.ts).
+export const PolicySchema = /* @__PURE__ */ deferred(() =>
+  z
+    .strictObject({
+      name: z.string().check(z.minLength(1)),
+      closeBy: described(z._default(IsoDuration, 'P30D'), 'every case must be closed this long after creation'),
+      closeByCounts: described(
+        z._default(z.enum(['calendar-time', 'working-time']), 'calendar-time'),
+        'closeBy counts calendar time (the default: 30 days are 30 days) or working time on the case\'s calendar',
+      ),
+      followUpAfter: described(z._default(IsoDuration, 'P3D'), 'after resolution, wait this long, then send the satisfaction survey'),
+      reopenWithin: described(
+        z._default(IsoDuration, 'P7D'),
+        'a customer\'s email reply this long after the resolution still reopens the case; a later one opens a new linked case (a repeat escalation)',
+      ),
+      warnAt: described(
+        z._default(z.nullable(z.number().check(z.gt(0), z.lt(1))), 0.8),
+        'share of a level\'s budget after which its managers get a pre-breach warning; null turns warnings off',
+      ),
+      budgets: described(Budgets, 'time budget of each level, per priority'),
+      calendars: described(
+        z._default(z.record(CalendarName, CalendarSchema), {}),
+        'working calendars by name: budgets, warning shares and the follow-up count only their working windows',
+      ),
+      calendar: described(z.optional(CalendarName), 'the default calendar; without one (and without a department\'s) the clock runs round the clock'),
+      roundTheClock: described(z._default(z.array(Priority), []), 'priorities held round the clock whatever the calendar, e.g. ["P1"]'),
+      departments: z.record(
+        DepartmentName,
+        z.strictObject({
+          budgets: described(z.optional(Budgets), 'this department\'s own SLA, replacing the default budgets'),
+          calendar: described(z.optional(z.nullable(CalendarName)), 'this department\'s calendar instead of the default; null = round the clock'),
+          managers: described(z._default(PerLevel(Emails), {}), 'who is alerted when a case of this department reaches a level'),
+        }),
+      ),
+      routing: z.strictObject({
+        defaultLevel: z._default(Level, 'L0'),
+        defaultDepartment: DepartmentName,
+        categories: z._default(z.record(z.string(), DepartmentName), {}),
+        rules: z._default(z.array(RoutingRule), []),
       }),
-    ),
-    routing: z.strictObject({
-      defaultLevel: z._default(Level, 'L0'),
-      defaultDepartment: DepartmentName,
-      categories: z._default(z.record(z.string(), DepartmentName), {}),
-      rules: z._default(z.array(RoutingRule), []),
-    }),
-    compensation: z.strictObject({
-      currency: z.string().check(z.regex(/^[A-Z]{3}$/)),
-      authority: z.strictObject({ L0: NonNegative(), L1: NonNegative(), L2: NonNegative(), L3: NonNegative() }),
-      tierMultiplier: z.strictObject({ standard: Positive(), gold: Positive(), platinum: Positive() }),
-      lifetimeValueShare: z._default(z.nullable(z.number().check(z.positive(), z.maximum(1))), null),
-    }),
-    notifications: z.strictObject({
-      from: z.email(),
-      replyTo: z.optional(z.email()),
-      configurationSet: z.optional(z.string()),
-      managers: described(z._default(PerLevel(Emails), {}), 'fallback recipients per level when a department names none'),
-      publicBaseUrl: described(z.url(), 'where customers reach the API (survey links)'),
-      consoleUrl: described(
-        z.optional(z.url()),
-        'the ops console\'s base URL, e.g. https://d111.cloudfront.net/console (links in manager emails and the workflow route); the local stack sets its own',
-      ),
-      companyName: z._default(z.string(), 'Escalator'),
-      warningDigest: described(
-        z._default(z.nullable(IsoDuration), null),
-        'pre-breach warnings to one manager falling within this span go out as one digest, when the span closes (never after the earliest deadline in it; the reconciler sends it); null: each warning at once',
-      ),
-    }),
-  })
-  .check(z.superRefine((p, ctx) => {
-    const known = new Set(Object.keys(p.departments));
-    const check = (dept: string | undefined, path: (string | number)[]) => {
-      if (dept !== undefined && !known.has(dept)) ctx.addIssue({ code: 'custom', path, message: `unknown department "${dept}"` });
-    };
-    check(p.routing.defaultDepartment, ['routing', 'defaultDepartment']);
-    for (const [category, dept] of Object.entries(p.routing.categories)) check(dept, ['routing', 'categories', category]);
-    p.routing.rules.forEach((r, i) => check(r.department, ['routing', 'rules', i, 'department']));
-    const calendars = Object.keys(p.calendars);
-    const checkCalendar = (name: string | null | undefined, path: (string | number)[]) => {
-      if (name != null && !Object.hasOwn(p.calendars, name)) {
-        ctx.addIssue({ code: 'custom', path, message: `unknown calendar "${name}"; known: ${calendars.join(', ') || 'none (add it under calendars)'}` });
-      }
-    };
-    checkCalendar(p.calendar, ['calendar']);
-    for (const [dept, d] of Object.entries(p.departments)) checkCalendar(d.calendar, ['departments', dept, 'calendar']);
-  }));
+      compensation: z.strictObject({
+        currency: z.string().check(z.regex(/^[A-Z]{3}$/)),
+        authority: z.strictObject({ L0: NonNegative(), L1: NonNegative(), L2: NonNegative(), L3: NonNegative() }),
+        tierMultiplier: z.strictObject({ standard: Positive(), gold: Positive(), platinum: Positive() }),
+        lifetimeValueShare: z._default(z.nullable(z.number().check(z.positive(), z.maximum(1))), null),
+      }),
+      notifications: z.strictObject({
+        from: z.email(),
+        replyTo: z.optional(z.email()),
+        configurationSet: z.optional(z.string()),
+        managers: described(z._default(PerLevel(Emails), {}), 'fallback recipients per level when a department names none'),
+        publicBaseUrl: described(z.url(), 'where customers reach the API (survey links)'),
+        consoleUrl: described(
+          z.optional(z.url()),
+          'the ops console\'s base URL, e.g. https://d111.cloudfront.net/console (links in manager emails and the workflow route); the local stack sets its own',
+        ),
+        companyName: z._default(z.string(), 'Escalator'),
+        warningDigest: described(
+          z._default(z.nullable(IsoDuration), null),
+          'pre-breach warnings to one manager falling within this span go out as one digest, when the span closes (never after the earliest deadline in it; the reconciler sends it); null: each warning at once',
+        ),
+      }),
+    })
+    .check(z.superRefine((p, ctx) => {
+      const known = new Set(Object.keys(p.departments));
+      const check = (dept: string | undefined, path: (string | number)[]) => {
+        if (dept !== undefined && !known.has(dept)) ctx.addIssue({ code: 'custom', path, message: `unknown department "${dept}"` });
+      };
+      check(p.routing.defaultDepartment, ['routing', 'defaultDepartment']);
+      for (const [category, dept] of Object.entries(p.routing.categories)) check(dept, ['routing', 'categories', category]);
+      p.routing.rules.forEach((r, i) => check(r.department, ['routing', 'rules', i, 'department']));
+      const calendars = Object.keys(p.calendars);
+      const checkCalendar = (name: string | null | undefined, path: (string | number)[]) => {
+        if (name != null && !Object.hasOwn(p.calendars, name)) {
+          ctx.addIssue({ code: 'custom', path, message: `unknown calendar "${name}"; known: ${calendars.join(', ') || 'none (add it under calendars)'}` });
+        }
+      };
+      checkCalendar(p.calendar, ['calendar']);
+      for (const [dept, d] of Object.entries(p.departments)) checkCalendar(d.calendar, ['departments', dept, 'calendar']);
+    })),
+);
 
 export type Policy = z.output<typeof PolicySchema>;
 

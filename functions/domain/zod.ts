@@ -20,7 +20,7 @@ export { $ZodError as ZodError, type $ZodIssue as ZodIssue } from 'zod/v4/core';
  *
  * Each call carries esbuild's pure mark (the `@__PURE__` comment): a top-level call is otherwise kept for its possible
  * side effects, with all it refers to, even when nothing in the bundle uses the schema. (A no-side-effects mark here,
- * on the declaration, would not carry across modules.) test/api/route-bundles.test.ts checks the result.
+ * on the declaration, would not carry across modules.) test/cdk/bundles.test.ts checks the result.
  */
 export function deferred<T extends z.ZodMiniType>(build: () => T): z.ZodMiniLazy<T> {
   return z.lazy(build);
