@@ -3,6 +3,7 @@
 // workflow still waits for a timestamp. Pure: functions of (calendar, instants); the IANA rules come from the
 // runtime's Intl data (functions/domain/zoned.ts).
 import * as z from './zod.ts';
+import { deferred } from './zod.ts';
 import { atTimeOfDay, isoDateOf, isRealIsoDate, isValidZone, plusDays, readableLocal, startOfDay, weekdayOf, zonedAt, type Zoned } from './zoned.ts';
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
@@ -13,7 +14,8 @@ const WINDOW = /^(\d{2}):(\d{2})(?::(\d{2}))?-(\d{2}):(\d{2})(?::(\d{2}))?$/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DAY_S = 86_400;
 
-export const CalendarName = z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'lower-case letters, digits and dashes'));
+// The schemas are built when first used (only where a policy is validated: functions/domain/policy.ts).
+export const CalendarName = /* @__PURE__ */ deferred(() => z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'lower-case letters, digits and dashes')));
 
 /** Seconds of the local day a window starts and ends at, or a reason it is not a window. */
 export function parseWindow(text: string): { start: number; end: number } | string {
@@ -36,44 +38,45 @@ function isRealDate(d: string): boolean {
   return ISO_DATE.test(d) && isRealIsoDate(d);
 }
 
-const Windows = z._default(z.array(z.string()), []);
-
-export const CalendarSchema = z
-  .strictObject({
-    timeZone: z.string().check(z.describe('IANA time zone, e.g. Europe/Berlin; the windows are local times there, DST included')),
-    week: z
-      .strictObject({ mon: Windows, tue: Windows, wed: Windows, thu: Windows, fri: Windows, sat: Windows, sun: Windows })
-      .check(z.describe('working windows per weekday, e.g. ["09:00-12:00", "13:00-17:00"]; an empty list is a day off')),
-    holidays: z
-      ._default(z.array(z.string()), [])
-      .check(z.describe('local dates (YYYY-MM-DD) without working time; a policy file may add more from an iCalendar file (holidaysFile)')),
-  })
-  .check(z.superRefine((cal, ctx) => {
-    if (!isValidZone(cal.timeZone)) {
-      ctx.addIssue({ code: 'custom', path: ['timeZone'], message: `unknown time zone "${cal.timeZone}" (use an IANA name such as Europe/Berlin)` });
-    }
-    let any = false;
-    for (const day of WEEKDAYS) {
-      const parsed: { start: number; end: number; text: string; i: number }[] = [];
-      cal.week[day].forEach((text, i) => {
-        const w = parseWindow(text);
-        if (typeof w === 'string') ctx.addIssue({ code: 'custom', path: ['week', day, i], message: w });
-        else parsed.push({ ...w, text, i });
-      });
-      parsed.sort((a, b) => a.start - b.start);
-      for (let k = 1; k < parsed.length; k++) {
-        const [prev, cur] = [parsed[k - 1]!, parsed[k]!];
-        if (cur.start < prev.end) {
-          ctx.addIssue({ code: 'custom', path: ['week', day, cur.i], message: `window "${cur.text}" overlaps "${prev.text}" on ${day}` });
-        }
+export const CalendarSchema = /* @__PURE__ */ deferred(() => {
+  const Windows = z._default(z.array(z.string()), []);
+  return z
+    .strictObject({
+      timeZone: z.string().check(z.describe('IANA time zone, e.g. Europe/Berlin; the windows are local times there, DST included')),
+      week: z
+        .strictObject({ mon: Windows, tue: Windows, wed: Windows, thu: Windows, fri: Windows, sat: Windows, sun: Windows })
+        .check(z.describe('working windows per weekday, e.g. ["09:00-12:00", "13:00-17:00"]; an empty list is a day off')),
+      holidays: z
+        ._default(z.array(z.string()), [])
+        .check(z.describe('local dates (YYYY-MM-DD) without working time; a policy file may add more from an iCalendar file (holidaysFile)')),
+    })
+    .check(z.superRefine((cal, ctx) => {
+      if (!isValidZone(cal.timeZone)) {
+        ctx.addIssue({ code: 'custom', path: ['timeZone'], message: `unknown time zone "${cal.timeZone}" (use an IANA name such as Europe/Berlin)` });
       }
-      any ||= parsed.length > 0;
-    }
-    if (!any) ctx.addIssue({ code: 'custom', path: ['week'], message: 'a calendar needs at least one working window (leave the calendar out for round the clock)' });
-    cal.holidays.forEach((d, i) => {
-      if (!isRealDate(d)) ctx.addIssue({ code: 'custom', path: ['holidays', i], message: `"${d}" is not a date like 2026-12-24` });
-    });
-  }));
+      let any = false;
+      for (const day of WEEKDAYS) {
+        const parsed: { start: number; end: number; text: string; i: number }[] = [];
+        cal.week[day].forEach((text, i) => {
+          const w = parseWindow(text);
+          if (typeof w === 'string') ctx.addIssue({ code: 'custom', path: ['week', day, i], message: w });
+          else parsed.push({ ...w, text, i });
+        });
+        parsed.sort((a, b) => a.start - b.start);
+        for (let k = 1; k < parsed.length; k++) {
+          const [prev, cur] = [parsed[k - 1]!, parsed[k]!];
+          if (cur.start < prev.end) {
+            ctx.addIssue({ code: 'custom', path: ['week', day, cur.i], message: `window "${cur.text}" overlaps "${prev.text}" on ${day}` });
+          }
+        }
+        any ||= parsed.length > 0;
+      }
+      if (!any) ctx.addIssue({ code: 'custom', path: ['week'], message: 'a calendar needs at least one working window (leave the calendar out for round the clock)' });
+      cal.holidays.forEach((d, i) => {
+        if (!isRealDate(d)) ctx.addIssue({ code: 'custom', path: ['holidays', i], message: `"${d}" is not a date like 2026-12-24` });
+      });
+    }));
+});
 export type Calendar = z.output<typeof CalendarSchema>;
 
 /** One stretch of working time as absolute instants (ms since the epoch), start inclusive, end exclusive. */

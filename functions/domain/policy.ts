@@ -6,38 +6,41 @@ import { CalendarName, CalendarSchema, calendarClock, roundTheClock, type Calend
 import { durationMs, durationProblem } from './duration.ts';
 import { DepartmentName, Level, LEVELS, Priority, Tier, type Level as LevelT, type Priority as PriorityT } from './model.ts';
 
-const IsoDuration = z.string().check(
-  z.superRefine((v, ctx) => {
-    const problem = durationProblem(v);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  }),
-  z.describe('an ISO-8601 duration in weeks, days, hours, minutes or seconds, e.g. PT4H or P30D'),
-);
+// Built when first used, helpers and all: only the simulate route (a draft sent to it) and the policy file's readers
+// validate a policy; every function is handed one validated already (functions/commons/config.ts), and its bundle
+// drops all of this (test/cdk/bundles.test.ts).
+export const PolicySchema = /* @__PURE__ */ deferred(policySchema);
 
-const LevelBudgets = z.strictObject({ L0: IsoDuration, L1: IsoDuration, L2: IsoDuration, L3: IsoDuration });
-const Budgets = z.strictObject({ P1: LevelBudgets, P2: LevelBudgets, P3: LevelBudgets, P4: LevelBudgets });
-const Emails = z.array(z.email()).check(z.maxLength(20));
-const PerLevel = <T extends z.ZodMiniType>(t: T) => z.partialRecord(Level, t);
-const NonNegative = () => z.number().check(z.nonnegative());
-const Positive = () => z.number().check(z.positive());
-const described = <T extends z.ZodMiniType>(schema: T, description: string): T => schema.check(z.describe(description));
+function policySchema() {
+  const IsoDuration = z.string().check(
+    z.superRefine((v, ctx) => {
+      const problem = durationProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+    z.describe('an ISO-8601 duration in weeks, days, hours, minutes or seconds, e.g. PT4H or P30D'),
+  );
 
-const RoutingRule = z.strictObject({
-  when: z.strictObject({
-    priorities: z.optional(z.array(Priority).check(z.minLength(1))),
-    tiers: z.optional(z.array(Tier).check(z.minLength(1))),
-    categories: z.optional(z.array(z.string()).check(z.minLength(1))),
-    minLifetimeValue: z.optional(NonNegative()),
-  }),
-  level: z.optional(Level),
-  department: z.optional(DepartmentName),
-  note: z.optional(z.string()),
-});
+  const LevelBudgets = z.strictObject({ L0: IsoDuration, L1: IsoDuration, L2: IsoDuration, L3: IsoDuration });
+  const Budgets = z.strictObject({ P1: LevelBudgets, P2: LevelBudgets, P3: LevelBudgets, P4: LevelBudgets });
+  const Emails = z.array(z.email()).check(z.maxLength(20));
+  const PerLevel = <T extends z.ZodMiniType>(t: T) => z.partialRecord(Level, t);
+  const NonNegative = () => z.number().check(z.nonnegative());
+  const Positive = () => z.number().check(z.positive());
+  const described = <T extends z.ZodMiniType>(schema: T, description: string): T => schema.check(z.describe(description));
 
-// Deferred: only the simulate route (a draft sent to it) and the policy file's readers validate a policy; every function
-// is handed one validated already (functions/commons/config.ts).
-export const PolicySchema = /* @__PURE__ */ deferred(() =>
-  z
+  const RoutingRule = z.strictObject({
+    when: z.strictObject({
+      priorities: z.optional(z.array(Priority).check(z.minLength(1))),
+      tiers: z.optional(z.array(Tier).check(z.minLength(1))),
+      categories: z.optional(z.array(z.string()).check(z.minLength(1))),
+      minLifetimeValue: z.optional(NonNegative()),
+    }),
+    level: z.optional(Level),
+    department: z.optional(DepartmentName),
+    note: z.optional(z.string()),
+  });
+
+  return z
     .strictObject({
       name: z.string().check(z.minLength(1)),
       closeBy: described(z._default(IsoDuration, 'P30D'), 'every case must be closed this long after creation'),
@@ -114,8 +117,8 @@ export const PolicySchema = /* @__PURE__ */ deferred(() =>
       };
       checkCalendar(p.calendar, ['calendar']);
       for (const [dept, d] of Object.entries(p.departments)) checkCalendar(d.calendar, ['departments', dept, 'calendar']);
-    })),
-);
+    }));
+}
 
 export type Policy = z.output<typeof PolicySchema>;
 
