@@ -85,6 +85,7 @@ async function referenceBundles(): Promise<Bundle[]> {
   const refs: { label: string; kind: Bundle['kind']; src: string }[] = [
     { label: 'BASELINE: DynamoDBClient + PutItem', kind: 'baseline', src: 'fixtures/baseline-handler.ts' },
     { label: 'what-if: baseline + Powertools Tracer (aws-xray-sdk-core) on its client', kind: 'what-if', src: 'fixtures/baseline-powertools-tracer.ts' },
+    { label: 'what-if: baseline + what every function must carry (traced document client, Powertools Logger and Metrics, the middy stack), none of our code', kind: 'what-if', src: 'fixtures/baseline-required-stack.ts' },
     ...(existsSync(join(BENCH_DIR, 'fixtures/baseline-escalator-tracing.ts'))
       ? [{ label: 'what-if: baseline + our X-Ray subsegments (functions/commons/tracing.ts) on its client', kind: 'what-if' as const, src: 'fixtures/baseline-escalator-tracing.ts' }]
       : []),
