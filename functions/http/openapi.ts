@@ -1,8 +1,9 @@
 // Primary adapter: the OpenAPI 3.1 document, generated from the route table's zod schemas and the policy in force
-// (built once per cold start). zod converts each schema to JSON Schema (draft 2020-12, which OpenAPI 3.1 uses): request
-// bodies and parameters as they are sent (defaults make a field optional), answers as they are returned. It states what the server does: every status and content type a route answers with,
+// (built once per cold start). It states what the server does: every status and content type a route answers with,
 // a schema for every body, and the constraints the handlers enforce (the policy's departments and currency, the
-// header formats). test/api/contract.test.ts holds the server to it.
+// header formats). test/api/contract.test.ts holds the server to it. zod itself converts each schema to JSON Schema
+// (draft 2020-12, OpenAPI 3.1's dialect): bodies and parameters as sent (a default makes a field optional), answers
+// as returned.
 import * as z from '../domain/zod.ts';
 import { built } from '../domain/zod.ts';
 import { getPolicy } from '../commons/config.ts';
