@@ -7,7 +7,6 @@ import * as z from './domain/zod.ts';
 import { deferred } from './domain/zod.ts';
 import { Level, Priority, Status } from './domain/model.ts';
 import { PolicySchema, type Policy } from './domain/policy.ts';
-import { REFUSAL_REASONS } from './domain/inbound.ts';
 import {
   CASE_REFERENCE_PATTERN,
   CommentInput,
@@ -21,7 +20,7 @@ import {
   ReasonInput,
   ResolveInput,
 } from './domain/operations.ts';
-import { CasePage, CaseView, FeedbackReceived, MetricsView, OpenApiDocumentView, SlaExplanationView, Timeline, WorkflowView } from './http/views.ts';
+import type { ViewName } from './http/views.ts';
 
 // The scopes and the group → scope map live in their own small module (the sign-in trigger bundles only it).
 import { SCOPES, type Scope } from './auth/scopes.ts';
@@ -99,24 +98,6 @@ export const QuarantineQuery = /* @__PURE__ */ deferred(() =>
   }),
 );
 
-/** An inbound message that did not land on a case, and why. */
-export const QuarantinedMailView = /* @__PURE__ */ deferred(() =>
-  z.object({
-    id: z.string().check(z.describe('SHA-256 of the Message-ID: one entry per message, however often it was delivered')),
-    messageId: z.string(),
-    receivedAt: z.string(),
-    from: z.optional(z.string()),
-    recipients: z.array(z.string()),
-    subject: z.string(),
-    reason: z
-      .enum(REFUSAL_REASONS)
-      .check(z.describe('verdict: SES\'s SPF, DKIM, DMARC, spam or virus check failed; auto-reply: an out-of-office, bounce or bulk message; unknown-address: not a valid signed reply address; unknown-case: the reference names no case; not-the-customer: the sender is not the case\'s customer')),
-    detail: z.string(),
-    rawKey: z.string().check(z.describe('where the raw message is kept (the inbound bucket on AWS, the data folder locally)')),
-    caseId: z.optional(z.string()).check(z.describe('the case the reply address named, when it named one')),
-  }),
-);
-
 export const FeedbackQuery = /* @__PURE__ */ deferred(() => z.strictObject({ rating: z.coerce.number().check(z.int(), z.minimum(1), z.maximum(5), z.describe('the answer, 1 (very dissatisfied) to 5 (very satisfied)')) }));
 
 /** What a route's function may touch in the table and the workflow (lib/escalator-function.ts turns them into grants). */
@@ -175,8 +156,11 @@ export interface RouteSpec {
    */
   policyBody?: (policy: Policy) => z.ZodMiniType;
   query?: z.ZodMiniType;
-  /** Success status and body schema. */
-  success: { status: number; schema: z.ZodMiniType; description: string; contentType?: string };
+  /**
+   * Success status and body, the body's schema by its name in views.ts (VIEWS): only the OpenAPI document reads the
+   * answers' schemas, so no function bundles them.
+   */
+  success: { status: number; schema: ViewName; description: string; contentType?: string };
   /** Error statuses answered as an HTML page for a person (the survey link) instead of problem+json. */
   errorPages?: readonly number[];
   /** Accepts Idempotency-Key, and If-Match when it acts on an existing case. */
@@ -224,7 +208,7 @@ function action<const Id extends string, B extends z.ZodMiniType>(
     tag: 'actions',
     body,
     ...(policyBody ? { policyBody } : {}),
-    success: { status: 200, schema: CaseView, description: 'the case after the change' },
+    success: { status: 200, schema: 'CaseView', description: 'the case after the change' },
     conditionalWrite: true,
     needs: CHANGE,
   };
@@ -265,7 +249,7 @@ export const createCase = {
   description: 'The policy\'s routing rules pick the starting level and department; the customer is acknowledged by email and the case\'s timer starts. The answer\'s Location names the case, its ETag carries the version.',
   tag: 'cases',
   body: CreateCaseInput,
-  success: { status: 201, schema: CaseView, description: 'the new case (Location names it)' },
+  success: { status: 201, schema: 'CaseView', description: 'the new case (Location names it)' },
   conditionalWrite: true,
 } as const satisfies RouteSpec;
 
@@ -279,7 +263,7 @@ export const listCases = {
   description: 'Read from the most selective index the filters allow (never a scan). createdFrom and createdTo bound the creation time; createdFrom after createdTo is a 400.',
   tag: 'cases',
   query: ListCasesQuery,
-  success: { status: 200, schema: CasePage, description: 'a page of cases' },
+  success: { status: 200, schema: 'CasePage', description: 'a page of cases' },
 } as const satisfies RouteSpec;
 
 export const getCase = {
@@ -291,7 +275,7 @@ export const getCase = {
   summary: 'Read one case (ETag carries its version)',
   description: 'Send the ETag back as If-Match to make a later write conditional on this version. An id that is not a ULID names no case (404).',
   tag: 'cases',
-  success: { status: 200, schema: CaseView, description: 'the case' },
+  success: { status: 200, schema: 'CaseView', description: 'the case' },
 } as const satisfies RouteSpec;
 
 export const getSla = {
@@ -302,7 +286,7 @@ export const getSla = {
   scope: READ_SCOPE,
   summary: 'How each current deadline was computed: policy version, calendar, working windows counted, pauses, escalations, budget used and left',
   tag: 'insight',
-  success: { status: 200, schema: SlaExplanationView, description: 'the explanation' },
+  success: { status: 200, schema: 'SlaExplanationView', description: 'the explanation' },
 } as const satisfies RouteSpec;
 
 export const getTimeline = {
@@ -314,7 +298,7 @@ export const getTimeline = {
   summary: 'Every event on the case, oldest first, a page at a time: who, what, when, before/after; each followed by the emails it owed and their outcome',
   query: TimelineQuery,
   tag: 'insight',
-  success: { status: 200, schema: Timeline, description: 'the timeline' },
+  success: { status: 200, schema: 'Timeline', description: 'the timeline' },
 } as const satisfies RouteSpec;
 
 export const getCustomerHistory = {
@@ -328,39 +312,7 @@ export const getCustomerHistory = {
   success: {
     status: 200,
     description: 'the customer\'s history',
-    schema: /* @__PURE__ */ deferred(() => z.object({
-      caseId: z.string(),
-      customerId: z.string(),
-      cases: z
-        .array(
-          z.object({
-            id: z.string(),
-            subject: z.string(),
-            status: Status,
-            priority: Priority,
-            level: Level,
-            department: z.string(),
-            createdAt: z.string(),
-            resolvedAt: z.nullable(z.string()),
-            breached: z.boolean(),
-            overdue: z.boolean(),
-            reopenCount: z.int(),
-            rating: z.nullable(z.int()).check(z.describe('the survey answer (1–5), null when none')),
-          }),
-        )
-        .check(z.describe('the other cases, newest first, at most 20')),
-      truncated: z.boolean().check(z.describe('the customer has more other cases than listed')),
-      counts: z
-        .object({
-          total: z.int(),
-          open: z.int().check(z.describe('OPEN or PAUSED')),
-          reopened: z.int(),
-          breached: z.int(),
-          rated: z.int(),
-          averageRating: z.nullable(z.number()),
-        })
-        .check(z.describe('over every case of the customer, this one included')),
-    })),
+    schema: 'CustomerHistoryView',
   },
 } as const satisfies RouteSpec;
 
@@ -373,7 +325,7 @@ export const getWorkflow = {
   summary: 'The case\'s workflow executions: status, current state, next wake-up, event history',
   description: 'Each execution is named `<caseId>-v<timerVersion>`; the newest ten are described, the current one with its event history.',
   tag: 'insight',
-  success: { status: 200, schema: WorkflowView, description: 'the executions' },
+  success: { status: 200, schema: 'WorkflowView', description: 'the executions' },
 } as const satisfies RouteSpec;
 
 export const getMetrics = {
@@ -386,7 +338,7 @@ export const getMetrics = {
   description: 'Describes the cases created in [from, to) as they are now (asOf); from defaults to 30 days before to, to to now, and from must be before to. Ratios and averages of nothing are null.',
   tag: 'insight',
   query: MetricsQuery,
-  success: { status: 200, schema: MetricsView, description: 'the figures for the window' },
+  success: { status: 200, schema: 'MetricsView', description: 'the figures for the window' },
 } as const satisfies RouteSpec;
 
 export const getQueueCounts = {
@@ -400,15 +352,7 @@ export const getQueueCounts = {
   success: {
     status: 200,
     description: 'the counts',
-    schema: /* @__PURE__ */ deferred(() =>
-      z.object({
-        total: z.int(),
-        byLevel: z.record(z.string(), z.int()),
-        byDepartment: z.record(z.string(), z.int()),
-        byStatus: z.record(z.string(), z.int()),
-        asOf: z.string(),
-      }),
-    ),
+    schema: 'QueueCountsView',
   },
 } as const satisfies RouteSpec;
 
@@ -422,7 +366,7 @@ export const listQuarantinedMail = {
   summary: 'Inbound email kept aside instead of landing on a case (strangers, forged addresses, auto-replies, failed SES verdicts), newest first, with why',
   description: 'Never on a case\'s timeline: a reply lands only from the case\'s customer, to the case\'s signed reply address. Follow nextCursor for older entries.',
   query: QuarantineQuery,
-  success: { status: 200, description: 'a page of kept-aside messages', schema: /* @__PURE__ */ deferred(() => z.object({ items: z.array(QuarantinedMailView), nextCursor: z.nullable(z.string()) })) },
+  success: { status: 200, description: 'a page of kept-aside messages', schema: 'QuarantinePage' },
 } as const satisfies RouteSpec;
 
 export const simulatePolicy = {
@@ -438,9 +382,7 @@ export const simulatePolicy = {
   success: {
     status: 200,
     description: 'the comparison (functions/domain/simulate.ts defines every figure)',
-    schema: /* @__PURE__ */ deferred(() =>
-      z.looseObject({ window: z.object({ from: z.string(), to: z.string() }) }).check(z.describe('the window replayed, and for the recorded history and the draft: breach rate, escalations per level and kind, load per level and department, deadlines that would move')),
-    ),
+    schema: 'SimulationView',
   },
 } as const satisfies RouteSpec;
 
@@ -454,7 +396,7 @@ export const answerSurveyLink = {
   description: 'A person follows this link from an email, so every answer the handler gives is an HTML page, errors included: a missing or bad rating (400), a tampered or expired link (403), an unknown case (404), a case already rated or reopened (409). Other query parameters (utm_*…) are ignored.',
   tag: 'survey',
   query: FeedbackQuery,
-  success: { status: 200, schema: /* @__PURE__ */ deferred(() => z.string().check(z.describe('an HTML page'))), description: 'a thank-you page', contentType: 'text/html' },
+  success: { status: 200, schema: 'HtmlPage', description: 'a thank-you page', contentType: 'text/html' },
   errorPages: [400, 403, 404, 409],
 } as const satisfies RouteSpec;
 
@@ -468,7 +410,7 @@ export const submitFeedback = {
   description: 'A tampered or expired link is a 403; a case rated once already, or open again, a 409.',
   tag: 'survey',
   body: FeedbackInput,
-  success: { status: 200, description: 'thanks', schema: FeedbackReceived },
+  success: { status: 200, description: 'thanks', schema: 'FeedbackReceived' },
 } as const satisfies RouteSpec;
 
 export const getOpenApi = {
@@ -480,7 +422,7 @@ export const getOpenApi = {
   summary: 'This document',
   description: 'Generated from the same zod schemas that validate requests and build responses, with the policy in force (departments, currency).',
   tag: 'meta',
-  success: { status: 200, schema: OpenApiDocumentView, description: 'OpenAPI 3.1' },
+  success: { status: 200, schema: 'OpenApiDocumentView', description: 'OpenAPI 3.1' },
 } as const satisfies RouteSpec;
 
 /** Every route's contract, each with its literal type (routeOf). */

@@ -1,7 +1,7 @@
 // The API's shapes the console reads, taken from the API's own schemas (type-only: nothing of it is bundled).
 import type { CaseView } from '../../functions/http/views.ts';
 import type { TimelineEvent } from '../../functions/domain/model.ts';
-import type { QuarantinedMailView } from '../../functions/routes.ts';
+import type { QuarantinedMailView } from '../../functions/http/views.ts';
 import type * as z from 'zod';
 
 export type { CaseView, TimelineEvent };

@@ -11,6 +11,7 @@ import {
   DepartmentName,
   Level,
   levelIndex,
+  LEVELS,
   Priority,
   Visibility,
   type CaseRecord,
@@ -178,7 +179,7 @@ export function escalate(c: CaseRecord, input: EscalationInput, ctx: ChangeConte
 
 function escalateLevel(c: CaseRecord, toLevel: LevelT | undefined, summary: string, ctx: ChangeContext): CaseRecord {
   const from = levelIndex(c.level);
-  const target = toLevel ?? Level.options[from + 1];
+  const target = toLevel ?? LEVELS[from + 1];
   if (!target) throw new ConflictError(`the case is already at the top level ${c.level}`);
   if (levelIndex(target) <= from) {
     throw new ConflictError(`escalation goes up only: the case is at ${c.level}, ${target} is not above it`);

@@ -11,7 +11,7 @@ import type { Policy } from '../domain/policy.ts';
 import * as routes from '../routes.ts';
 import { bodySchema, ROUTES, TAGS, type RouteSpec } from '../routes.ts';
 import { route } from './route-handler.ts';
-import { Problem } from './views.ts';
+import { Problem, VIEWS } from './views.ts';
 
 const ERRORS: Record<number, string> = {
   400: 'malformed JSON or failed validation (errors name the fields)',
@@ -151,7 +151,7 @@ export function buildOpenApiDocument(policy: Policy = getPolicy()): Record<strin
                 },
               }
             : {}),
-          content: { [r.success.contentType ?? 'application/json']: { schema: jsonSchema(r.success.schema, 'output') } },
+          content: { [r.success.contentType ?? 'application/json']: { schema: jsonSchema(VIEWS[r.success.schema], 'output') } },
         },
         ...Object.fromEntries(
           errorStatuses(r).map((s) => {

@@ -1,4 +1,5 @@
-// Primary adapter: what clients see of a case (the contract in API.md), as a zod schema for OpenAPI.
+// Primary adapter: what clients see (the contract in API.md): the answers' zod schemas, for the OpenAPI document
+// (VIEWS, by the names the routes' contracts give), and toView and friends, which the handlers answer with.
 import * as z from '../domain/zod.ts';
 import {
   Compensation,
@@ -12,6 +13,7 @@ import {
   TimelineEvent,
   type CaseRecord,
 } from '../domain/model.ts';
+import { REFUSAL_REASONS } from '../domain/inbound.ts';
 import { CASE_REFERENCE_PATTERN, referenceOf } from '../domain/operations.ts';
 import { getPolicy } from '../commons/config.ts';
 import { built, deferred } from '../domain/zod.ts';
@@ -213,3 +215,98 @@ export const OpenApiDocumentView = /* @__PURE__ */ deferred(() =>
     paths: z.record(z.string(), z.unknown()),
   }),
 );
+
+/** An inbound message that did not land on a case, and why. */
+export const QuarantinedMailView = /* @__PURE__ */ deferred(() =>
+  z.object({
+    id: z.string().check(z.describe('SHA-256 of the Message-ID: one entry per message, however often it was delivered')),
+    messageId: z.string(),
+    receivedAt: z.string(),
+    from: z.optional(z.string()),
+    recipients: z.array(z.string()),
+    subject: z.string(),
+    reason: z
+      .enum(REFUSAL_REASONS)
+      .check(z.describe('verdict: SES\'s SPF, DKIM, DMARC, spam or virus check failed; auto-reply: an out-of-office, bounce or bulk message; unknown-address: not a valid signed reply address; unknown-case: the reference names no case; not-the-customer: the sender is not the case\'s customer')),
+    detail: z.string(),
+    rawKey: z.string().check(z.describe('where the raw message is kept (the inbound bucket on AWS, the data folder locally)')),
+    caseId: z.optional(z.string()).check(z.describe('the case the reply address named, when it named one')),
+  }),
+);
+
+/** GET /cases/{id}/customer-history: the customer's other cases and the counts over all of them. */
+export const CustomerHistoryView = /* @__PURE__ */ deferred(() =>
+  z.object({
+    caseId: z.string(),
+    customerId: z.string(),
+    cases: z
+      .array(
+        z.object({
+          id: z.string(),
+          subject: z.string(),
+          status: Status,
+          priority: Priority,
+          level: Level,
+          department: z.string(),
+          createdAt: z.string(),
+          resolvedAt: z.nullable(z.string()),
+          breached: z.boolean(),
+          overdue: z.boolean(),
+          reopenCount: z.int(),
+          rating: z.nullable(z.int()).check(z.describe('the survey answer (1–5), null when none')),
+        }),
+      )
+      .check(z.describe('the other cases, newest first, at most 20')),
+    truncated: z.boolean().check(z.describe('the customer has more other cases than listed')),
+    counts: z
+      .object({
+        total: z.int(),
+        open: z.int().check(z.describe('OPEN or PAUSED')),
+        reopened: z.int(),
+        breached: z.int(),
+        rated: z.int(),
+        averageRating: z.nullable(z.number()),
+      })
+      .check(z.describe('over every case of the customer, this one included')),
+  }),
+);
+
+/** GET /queue: the ops queue's counts. */
+export const QueueCountsView = /* @__PURE__ */ deferred(() =>
+  z.object({
+    total: z.int(),
+    byLevel: z.record(z.string(), z.int()),
+    byDepartment: z.record(z.string(), z.int()),
+    byStatus: z.record(z.string(), z.int()),
+    asOf: z.string(),
+  }),
+);
+
+/** GET /inbound/quarantine: a page of kept-aside messages. */
+export const QuarantinePage = /* @__PURE__ */ deferred(() => z.object({ items: z.array(QuarantinedMailView), nextCursor: z.nullable(z.string()) }));
+
+/** POST /policies/simulate: the comparison (functions/domain/simulate.ts defines every figure). */
+export const SimulationView = /* @__PURE__ */ deferred(() =>
+  z.looseObject({ window: z.object({ from: z.string(), to: z.string() }) }).check(z.describe('the window replayed, and for the recorded history and the draft: breach rate, escalations per level and kind, load per level and department, deadlines that would move')),
+);
+
+/** An HTML page for a person (the survey link's answers). */
+export const HtmlPage = /* @__PURE__ */ deferred(() => z.string().check(z.describe('an HTML page')));
+
+/** Every answer's schema by name: what a route's contract names (functions/routes.ts) and the OpenAPI document reads. */
+export const VIEWS = {
+  CaseView,
+  CasePage,
+  SlaExplanationView,
+  Timeline,
+  CustomerHistoryView,
+  WorkflowView,
+  MetricsView,
+  QueueCountsView,
+  QuarantinePage,
+  SimulationView,
+  HtmlPage,
+  FeedbackReceived,
+  OpenApiDocumentView,
+};
+export type ViewName = keyof typeof VIEWS;
