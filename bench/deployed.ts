@@ -140,17 +140,29 @@ async function measure(): Promise<PartOutcome<DeployedRow[]>> {
   const bundles = [...(await referenceBundles()), ...assemblies.flatMap(([name, dir]) => deployedBundles(dir, name ? `${name}: ` : ''))];
   progress(`deployed: ${runs} rounds × ${bundles.length} bundles, each import in a fresh node…`);
   const samples = new Map<Bundle, Probe[]>(bundles.map((b) => [b, []]));
-  // Round-robin, so drift (other engineers' tests on the same 2 cores) spreads over every bundle alike.
-  for (let round = 0; round < runs; round++) for (const b of bundles) samples.get(b)!.push(await probe(b.file, node));
-
+  /** Each import's CPU over the baseline import run just before it: a pair sees the same load on the machine. */
+  const paired = new Map<Bundle, number[]>(bundles.map((b) => [b, []]));
   const base = bundles.find((b) => b.kind === 'baseline')!;
+  // Round-robin, so drift (other engineers' tests on the same 2 cores) spreads over every bundle alike, and each bundle
+  // paired with a baseline import right before it: the load of the moment then weighs on both alike.
+  for (let round = 0; round < runs; round++) {
+    for (const b of bundles) {
+      if (b === base) continue;
+      const before = await probe(base.file, node);
+      const sample = await probe(b.file, node);
+      samples.get(base)!.push(before);
+      samples.get(b)!.push(sample);
+      paired.get(b)!.push(sample.cpuMs / before.cpuMs);
+    }
+  }
+
   const baseCpu = median(samples.get(base)!.map((p) => p.cpuMs));
   const baseMinCpu = Math.min(...samples.get(base)!.map((p) => p.cpuMs));
   const rows: DeployedRow[] = bundles.map((b) => {
     const s = samples.get(b)!;
     const cpuMs = median(s.map((p) => p.cpuMs));
     const sizeRatio = b.bytes / base.bytes;
-    const cpuRatio = cpuMs / baseCpu;
+    const cpuRatio = b === base ? 1 : median(paired.get(b)!);
     const minCpuRatio = Math.min(...s.map((p) => p.cpuMs)) / baseMinCpu;
     const error = s.find((p) => p.error)?.error?.split('\n')[0];
     return {
@@ -173,7 +185,7 @@ async function measure(): Promise<PartOutcome<DeployedRow[]>> {
   const markdown = [
     `### Deployed bundles (from the synthesized cloud assembly) against the bare handler`,
     ``,
-    `Every \`AWS::Lambda::Function\` asset \`cdk synth\` produces (bundles shared by several functions counted once), imported — never called — in a fresh \`node\` (${nodeVersion}) with \`NODE_OPTIONS=--enable-source-maps\` as deployed, ${runs} rounds round-robin, median. ` +
+    `Every \`AWS::Lambda::Function\` asset \`cdk synth\` produces (bundles shared by several functions counted once), imported — never called — in a fresh \`node\` (${nodeVersion}) with \`NODE_OPTIONS=--enable-source-maps\` as deployed, ${runs} rounds round-robin, each import right after one of the baseline; import CPU ms is the median, × baseline the median of each import over the baseline import just before it. ` +
       `The baseline is bench/fixtures/baseline-handler.ts bundled with the same esbuild options in the same run. Budget: size ≤ ${SIZE_BUDGET}×, import CPU (median) ≤ ${CPU_BUDGET}×; the fastest run against the baseline's fastest is the cost with the least interference from other load.`,
     ``,
     table(
