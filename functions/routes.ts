@@ -32,8 +32,9 @@ const READ_SCOPE = SCOPES.read;
 const WRITE_SCOPE = SCOPES.write;
 const MANAGE_SCOPE = SCOPES.manage;
 
-// Queries, bodies and answers are built on first use, so each function builds only its own route's
-// (functions/domain/zod.ts: deferred).
+// Queries and bodies are built on first use, so each function builds only its own route's (functions/domain/zod.ts:
+// deferred); the answers' schemas are in functions/http/views.ts.
+
 /** A query flag: `true` or `false`, as a boolean. */
 const Flag = () => z.optional(z.pipe(z.enum(['true', 'false']), z.transform((v) => v === 'true')));
 /** A page size from the query string: 1 to max, def when absent. */
