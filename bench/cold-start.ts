@@ -11,9 +11,9 @@
 import { fmtKB, fmtMs, fmtRatio, mainPart, median, progress, removeOnExit, runNode, table, argValue, BENCH_DIR, ROOT, type PartOutcome } from './support.ts';
 import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
+import { build, type BuildOptions, type Metafile } from 'esbuild';
 
 const FLAG_ABOVE = 1.5;
 
@@ -41,27 +41,11 @@ interface HandlerModule {
   file: string;
   /** The exports deployed as functions (NodejsFunction bundles the whole module once per function). */
   exports: string[];
-  kind: 'handler' | 'baseline' | 'floor' | 'what-if';
+  kind: 'handler' | 'baseline' | 'floor';
 }
 
-/**
- * What-if (not deployed): zod 4's entry re-exports every locale (`export * as locales`), which esbuild cannot
- * tree-shake; resolve that barrel to one exporting only `en` (the locale zod configures by default) and see.
- */
-const zodEnglishOnly: Plugin = {
-  name: 'zod-english-only',
-  setup(b) {
-    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
-      args.importer.includes('/node_modules/zod/') ? { path: join(args.resolveDir, args.path), namespace: 'bench-shim' } : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'bench-shim' }, (args) => ({
-      contents: `export { default as en } from './en.js';`,
-      resolveDir: dirname(args.path),
-      loader: 'js',
-    }));
-  },
-};
-const WHAT_IF_MODULE = 'functions/http/cases.ts';
+/** Profiled by default (one API function). */
+const PROFILED_MODULE = 'functions/http/cases.ts';
 
 /** Every deployed handler: the route table's, plus the functions lib/ wires by `handler: { file, export }`. */
 async function deployedHandlers(): Promise<HandlerModule[]> {
@@ -260,14 +244,13 @@ async function measure(): Promise<PartOutcome<Row[]>> {
     { file: relative(ROOT, join(BENCH_DIR, 'fixtures', 'baseline-handler.ts')), exports: ['handler'], kind: 'baseline' },
     { file: relative(ROOT, join(BENCH_DIR, 'fixtures', 'empty-handler.ts')), exports: ['handler'], kind: 'floor' },
     ...(await deployedHandlers()),
-    { file: WHAT_IF_MODULE, exports: ['zod locales shimmed to en'], kind: 'what-if' },
   ];
   const outRoot = removeOnExit(mkdtempSync(join(tmpdir(), 'escalator-bench-bundles-')));
   progress(`cold-start: bundling ${modules.length} modules (target ${target}) into ${outRoot}…`);
   const bundled: Bundled[] = [];
   for (const [i, m] of modules.entries()) {
     const outfile = join(outRoot, String(i), 'index.mjs');
-    const r = await build({ ...options, entryPoints: [join(ROOT, m.file)], outfile, metafile: true, ...(m.kind === 'what-if' ? { plugins: [zodEnglishOnly] } : {}) });
+    const r = await build({ ...options, entryPoints: [join(ROOT, m.file)], outfile, metafile: true });
     bundled.push({ ...m, outfile, bytes: statSync(outfile).size, mapBytes: statSync(`${outfile}.map`).size, byPackage: byPackage(r.metafile!) });
   }
 
@@ -301,9 +284,7 @@ async function measure(): Promise<PartOutcome<Row[]>> {
           ? 'BASELINE: DynamoDBClient + PutItem'
           : b.kind === 'floor'
             ? 'floor: empty handler'
-            : b.kind === 'what-if'
-              ? `what-if (not deployed): ${b.file.replace(/^functions\//, '')} with zod's locales shimmed to \`en\``
-              : b.file.replace(/^functions\//, ''),
+            : b.file.replace(/^functions\//, ''),
       file: b.file,
       exports: b.exports,
       kind: b.kind,
@@ -321,7 +302,7 @@ async function measure(): Promise<PartOutcome<Row[]>> {
       ...(error ? { error: error.split('\n')[0]! } : {}),
     };
   });
-  const profiled = argValue('--profile') ?? WHAT_IF_MODULE;
+  const profiled = argValue('--profile') ?? PROFILED_MODULE;
   progress(`cold-start: profiling the import of ${profiled} (unminified build, --cpu-prof)…`);
   const profile = await profileImport(options, profiled, 3);
   return render(rows, runs, target, { file: profiled, profile });
@@ -333,7 +314,7 @@ function render(rows: Row[], runs: number, target: string, prof: { file: string;
   const main = table(
     ['handler module (exports)', 'bundle KB', '× baseline', 'import ms (median)', '× baseline', 'import CPU ms', '× baseline', 'import CPU ms w/o source maps', 'RSS after import MB', 'flag'],
     rows.map((r) => [
-      r.kind === 'handler' ? `${r.label} (${r.exports.join(', ')})` : r.kind === 'what-if' ? `_${r.label}_` : r.label,
+      r.kind === 'handler' ? `${r.label} (${r.exports.join(', ')})` : r.label,
       fmtKB(r.bytes),
       fmtRatio(r.sizeRatio),
       fmtMs(r.importMs),
@@ -361,12 +342,6 @@ function render(rows: Row[], runs: number, target: string, prof: { file: string;
     `handler modules vs baseline: size ${fmtRatio(Math.min(...handlers.map((h) => h.sizeRatio)))}–${fmtRatio(Math.max(...handlers.map((h) => h.sizeRatio)))}, import wall ${fmtRatio(Math.min(...handlers.map((h) => h.importRatio)))}–${fmtRatio(Math.max(...handlers.map((h) => h.importRatio)))}, import CPU ${fmtRatio(Math.min(...handlers.map((h) => h.cpuRatio)))}–${fmtRatio(Math.max(...handlers.map((h) => h.cpuRatio)))}`,
     `${heavy.length} of ${handlers.length} handler modules above ${FLAG_ABOVE}× the baseline; largest ${maxSize.label} ${fmtKB(maxSize.bytes)} KB (${fmtRatio(maxSize.sizeRatio)}), slowest import ${maxImport.label} ${fmtMs(maxImport.importMs)} ms (${fmtRatio(maxImport.importRatio)})`,
     `--enable-source-maps (the deployed NODE_OPTIONS) adds a median ${fmtMs(mapsCost)} ms CPU (${fmtMs(mapsCostWall)} ms wall) per import`,
-    ...rows
-      .filter((r) => r.kind === 'what-if')
-      .map((r) => {
-        const original = rows.find((o) => o.kind === 'handler' && o.file === r.file)!;
-        return `what-if: ${r.file} with zod's locale barrel shimmed to en: ${fmtKB(r.bytes)} KB (${fmtRatio(r.sizeRatio)}), import ${fmtMs(r.importMs)} ms wall (${fmtRatio(r.importRatio)}) / ${fmtMs(r.importCpuMs)} ms CPU (${fmtRatio(r.cpuRatio)}) vs ${fmtKB(original.bytes)} KB / ${fmtMs(original.importMs)} ms / ${fmtMs(original.importCpuMs)} ms deployed`;
-      }),
     ...handlers.filter((r) => r.error).map((r) => `IMPORT FAILED: ${r.label}: ${r.error}`),
   ];
   const markdown = [

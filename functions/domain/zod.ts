@@ -10,7 +10,7 @@ z.config(en());
 
 export * from 'zod/mini';
 // The error class both zod flavours throw (instanceof goes by zod's traits, so it matches mini and classic errors).
-export { $ZodError as ZodError, type $ZodIssue as ZodIssue } from 'zod/v4/core';
+export { $ZodError as ZodError } from 'zod/v4/core';
 
 /**
  * A schema built when first used. Building schemas is most of what a function does at import, and each function
