@@ -1,10 +1,10 @@
-// Secondary adapter: the Mailer port on SES (v1 SendRawEmail, the MIME built by nodemailer's composer: one recipient
+// Secondary adapter: the Mailer port on SES (v1 SendRawEmail, the MIME built by ./mime-message.ts: one recipient
 // per message, which also keys idempotency per recipient; raw, because SendEmail cannot carry the threading headers). It tells apart "SES did not take it" (safe to retry), "SES refused it" (never retry) and "no answer after
 // the request may have reached SES" (never resend: it could duplicate).
 import { SendRawEmailCommand } from '@aws-sdk/client-ses';
-import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { ses } from '../commons/clients/ses.ts';
 import { getPolicy } from '../commons/config.ts';
+import { mimeMessage } from './mime-message.ts';
 import type { Policy } from '../domain/policy.ts';
 import { PermanentMailError, TransientMailError, UnknownMailOutcomeError, type Mailer, type OutgoingEmail } from '../app/ports.ts';
 
@@ -46,21 +46,17 @@ export function classify(err: Error & { $metadata?: { httpStatusCode?: number };
 }
 
 /** The MIME message: text and HTML alternatives in UTF-8, the reply address and the threading headers. */
-export function rawMessage(email: OutgoingEmail, policy: Policy): Promise<Buffer> {
+export function rawMessage(email: OutgoingEmail, policy: Policy): Buffer {
   const replyTo = email.replyTo ?? policy.notifications.replyTo;
-  const { 'Message-ID': messageId, ...headers } = email.headers ?? {};
-  return new MailComposer({
+  return mimeMessage({
     from: policy.notifications.from,
     to: email.to,
     ...(replyTo ? { replyTo } : {}),
     subject: email.subject,
     text: email.text,
     html: email.html,
-    ...(messageId ? { messageId } : {}),
-    headers,
-  })
-    .compile()
-    .build();
+    ...(email.headers ? { headers: email.headers } : {}),
+  });
 }
 
 export const sesMailer: Mailer = {
@@ -77,7 +73,7 @@ export const sesMailer: Mailer = {
       Source: policy.notifications.from,
       Destinations: [email.to],
       ...(configurationSet ? { ConfigurationSetName: configurationSet } : {}),
-      RawMessage: { Data: await rawMessage(email, policy) },
+      RawMessage: { Data: rawMessage(email, policy) },
       Tags: Object.entries(email.tags).map(([Name, Value]) => ({ Name, Value })),
     });
     // Runs once per attempt, inside the SDK's retry loop.

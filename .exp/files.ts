@@ -1,0 +1,11 @@
+import { build } from 'esbuild';
+import { join } from 'node:path';
+import { deployedBuildOptions } from '../bench/cold-start.ts';
+import { escalatorBundling } from '../lib/escalator-function.ts';
+import { loadPolicy } from '../lib/policy-file.ts';
+const ROOT = join(import.meta.dirname, '..');
+const { policy } = loadPolicy(join(ROOT, 'policies/default.json'));
+const [file, filter] = process.argv.slice(2);
+const r = await build({ ...deployedBuildOptions('node24', policy, escalatorBundling), entryPoints: [join(ROOT, file!)], outfile: join(ROOT, '.exp/out.mjs'), write: false, sourcemap: false, metafile: true });
+const out = Object.values(r.metafile!.outputs)[0]!;
+for (const [p, v] of Object.entries(out.inputs).filter(([p]) => p.includes(filter!)).sort((a, b) => b[1].bytesInOutput - a[1].bytesInOutput)) console.log(`${(v.bytesInOutput / 1024).toFixed(1).padStart(7)} ${p}`);
