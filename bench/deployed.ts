@@ -9,6 +9,11 @@
 //   node --import tsx bench/deployed.ts [--runs 7] [--cdk-out dir]   (without --cdk-out: synthesizes into a temp dir)
 //   node --import tsx bench/deployed.ts --cdk-out before=dirA,after=dirB   two assemblies side by side in one run
 //   … --node /path/to/node   import with another Node.js (the functions run on nodejs24.x; this machine has Node 20)
+//
+// A function that needs more AWS services than the baseline's one carries their clients whatever its own code does.
+// So each set of clients a deployed bundle holds (read off its source map) gets a second reference too: the baseline
+// with those same clients, each sending one command. The budget stays the issue's (against the bare handler); the
+// same-clients figures say what a function's own code and libraries add on top of the services it has to call.
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +27,9 @@ export const CPU_BUDGET = 1.25;
 
 interface Bundle {
   label: string;
-  kind: 'baseline' | 'deployed' | 'what-if';
+  kind: 'baseline' | 'deployed' | 'what-if' | 'same-clients';
+  /** The AWS SDK clients in the bundle (`client-sfn` → `sfn`), from its source map. */
+  clients?: string[];
   /** The functions (construct paths) that deploy this very bundle (an asset hash shared by several is one bundle). */
   functions: string[];
   file: string;
@@ -56,11 +63,41 @@ function deployedBundles(cdkOut: string, prefix = ''): Bundle[] {
         seen.functions.push(name);
         seen.label = `${seen.functions[0]} (+${seen.functions.length - 1} sharing this bundle)`;
       }
-      else byAsset.set(assetPath, { label: name, kind: 'deployed', functions: [name], file, bytes: statSync(file).size });
+      else byAsset.set(assetPath, { label: name, kind: 'deployed', functions: [name], file, bytes: statSync(file).size, clients: sdkClients(file) });
     }
   }
   if (!byAsset.size) throw new Error(`no Escalator function assets in ${cdkOut} (was it synthesized with bundling?)`);
   return [...byAsset.values()].sort((x, y) => x.label.localeCompare(y.label));
+}
+
+/** The AWS SDK clients a bundle holds, from the sources its linked source map lists. */
+function sdkClients(file: string): string[] {
+  const map = JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[] };
+  return [...new Set(map.sources.flatMap((src) => /node_modules\/@aws-sdk\/client-([a-z0-9-]+)\//.exec(src)?.[1] ?? []))].sort();
+}
+
+/** One command per client for the same-clients baselines, as the bare handler sends one PutItem. */
+const CLIENT_CALLS: Record<string, { client: string; command: string; input: string; name: string }> = {
+  dynamodb: { name: 'DynamoDB', client: 'DynamoDBClient', command: 'PutItemCommand', input: "{ TableName: 'baseline', Item: { pk: { S: 'baseline' } } }" },
+  sfn: { name: 'Step Functions', client: 'SFNClient', command: 'StartExecutionCommand', input: "{ stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:baseline' }" },
+  ses: { name: 'SES', client: 'SESClient', command: 'SendRawEmailCommand', input: '{ RawMessage: { Data: new Uint8Array(1) } }' },
+  'secrets-manager': { name: 'Secrets Manager', client: 'SecretsManagerClient', command: 'GetSecretValueCommand', input: "{ SecretId: 'baseline' }" },
+  s3: { name: 'S3', client: 'S3Client', command: 'GetObjectCommand', input: "{ Bucket: 'baseline', Key: 'baseline' }" },
+};
+
+/** The bare handler's source with these clients, each created in the handler and sending its one command. */
+function sameClientsSource(clients: readonly string[]): string {
+  const calls = clients.map((c) => {
+    const call = CLIENT_CALLS[c];
+    if (!call) throw new Error(`a deployed bundle holds @aws-sdk/client-${c}: add it to CLIENT_CALLS in bench/deployed.ts`);
+    return { ...call, pkg: `@aws-sdk/client-${c}` };
+  });
+  return [
+    ...calls.map((c) => `import { ${c.client}, ${c.command} } from '${c.pkg}';`),
+    'export const handler = async (): Promise<void> => {',
+    ...calls.map((c) => `  await new ${c.client}().send(new ${c.command}(${c.input}));`),
+    '};',
+  ].join('\n');
 }
 
 async function synthesize(): Promise<string> {
@@ -75,8 +112,8 @@ async function synthesize(): Promise<string> {
   return outdir;
 }
 
-/** The baseline and the what-ifs, bundled with the deployed functions' own esbuild settings. */
-async function referenceBundles(): Promise<Bundle[]> {
+/** The baseline, the what-ifs and a same-clients baseline per client set, bundled with the deployed functions' own esbuild settings. */
+async function referenceBundles(clientSets: readonly (readonly string[])[]): Promise<Bundle[]> {
   const { NODE_RUNTIME, escalatorBundling } = await import('../lib/escalator-function.ts');
   const target = NODE_RUNTIME.name.replace(/^nodejs(\d+).*$/, 'node$1');
   const { policy } = (await import('../lib/policy-file.ts')).loadPolicy(join(ROOT, 'policies', 'default.json'));
@@ -95,6 +132,14 @@ async function referenceBundles(): Promise<Bundle[]> {
     const file = join(outRoot, String(i), 'index.mjs');
     await build({ ...options, entryPoints: [join(BENCH_DIR, r.src)], outfile: file });
     out.push({ label: r.label, kind: r.kind, functions: [], file, bytes: statSync(file).size });
+  }
+  // The bare handler is the same-clients baseline of a DynamoDB-only function; every other set gets its own.
+  const distinct = [...new Map(clientSets.filter((c) => c.length && c.join() !== 'dynamodb').map((c) => [c.join(), c])).values()];
+  for (const [i, clients] of distinct.entries()) {
+    const file = join(outRoot, `clients-${i}`, 'index.mjs');
+    await build({ ...options, stdin: { contents: sameClientsSource(clients), resolveDir: BENCH_DIR, sourcefile: 'same-clients-baseline.ts', loader: 'ts' }, outfile: file });
+    const label = `same-clients baseline: ${clients.map((c) => CLIENT_CALLS[c]!.name).join(' + ')}, one command each`;
+    out.push({ label, kind: 'same-clients', functions: [], file, bytes: statSync(file).size, clients: [...clients] });
   }
   return out;
 }
@@ -126,6 +171,10 @@ export interface DeployedRow {
   /** The fastest of the runs against the baseline's fastest: the cost with the least interference from other load. */
   minCpuRatio: number;
   wallMs: number;
+  /** The AWS SDK clients it holds. */
+  clients?: string[];
+  /** Against the baseline holding the same clients (the bare handler for a DynamoDB-only bundle): size, import CPU. */
+  sameClients?: { label: string; sizeRatio: number; cpuRatio: number };
   withinBudget: boolean;
   error?: string;
 }
@@ -137,7 +186,8 @@ async function measure(): Promise<PartOutcome<DeployedRow[]>> {
   // One assembly (given or synthesized now), or several named ones (`name=dir,…`) measured side by side.
   const given = argValue('--cdk-out');
   const assemblies = given?.includes('=') ? given.split(',').map((p) => p.split('=') as [string, string]) : [['', given ?? (await synthesize())] as [string, string]];
-  const bundles = [...(await referenceBundles()), ...assemblies.flatMap(([name, dir]) => deployedBundles(dir, name ? `${name}: ` : ''))];
+  const deployed0 = assemblies.flatMap(([name, dir]) => deployedBundles(dir, name ? `${name}: ` : ''));
+  const bundles = [...(await referenceBundles(deployed0.map((b) => b.clients ?? []))), ...deployed0];
   progress(`deployed: ${runs} rounds × ${bundles.length} bundles, each import in a fresh node…`);
   const samples = new Map<Bundle, Probe[]>(bundles.map((b) => [b, []]));
   /** Each import's CPU over the baseline import run just before it: a pair sees the same load on the machine. */
@@ -158,11 +208,16 @@ async function measure(): Promise<PartOutcome<DeployedRow[]>> {
 
   const baseCpu = median(samples.get(base)!.map((p) => p.cpuMs));
   const baseMinCpu = Math.min(...samples.get(base)!.map((p) => p.cpuMs));
+  // A bundle's CPU over its same-clients baseline: both were paired with the bare handler, so divide those ratios.
+  const cpuOverBase = (b: Bundle) => (b === base ? 1 : median(paired.get(b)!));
+  const sameClientsOf = (b: Bundle) =>
+    b.kind !== 'deployed' || !b.clients?.length ? undefined : b.clients.join() === 'dynamodb' ? base : bundles.find((r) => r.kind === 'same-clients' && r.clients!.join() === b.clients!.join());
   const rows: DeployedRow[] = bundles.map((b) => {
     const s = samples.get(b)!;
     const cpuMs = median(s.map((p) => p.cpuMs));
     const sizeRatio = b.bytes / base.bytes;
-    const cpuRatio = b === base ? 1 : median(paired.get(b)!);
+    const cpuRatio = cpuOverBase(b);
+    const ref = sameClientsOf(b);
     const minCpuRatio = Math.min(...s.map((p) => p.cpuMs)) / baseMinCpu;
     const error = s.find((p) => p.error)?.error?.split('\n')[0];
     return {
@@ -175,6 +230,8 @@ async function measure(): Promise<PartOutcome<DeployedRow[]>> {
       cpuRatio,
       minCpuRatio,
       wallMs: median(s.map((p) => p.ms)),
+      ...(b.clients ? { clients: b.clients } : {}),
+      ...(ref ? { sameClients: { label: ref.label, sizeRatio: b.bytes / ref.bytes, cpuRatio: cpuRatio / cpuOverBase(ref) } } : {}),
       withinBudget: !error && sizeRatio <= SIZE_BUDGET && cpuRatio <= CPU_BUDGET,
       ...(error ? { error } : {}),
     };
@@ -189,7 +246,7 @@ async function measure(): Promise<PartOutcome<DeployedRow[]>> {
       `The baseline is bench/fixtures/baseline-handler.ts bundled with the same esbuild options in the same run. Budget: size ≤ ${SIZE_BUDGET}×, import CPU (median) ≤ ${CPU_BUDGET}×; the fastest run against the baseline's fastest is the cost with the least interference from other load.`,
     ``,
     table(
-      ['bundle', 'functions', 'KB', '× baseline', 'import CPU ms', '× baseline', 'fastest run × baseline\'s', 'import wall ms', 'within budget'],
+      ['bundle', 'functions', 'KB', '× baseline', 'import CPU ms', '× baseline', 'fastest run × baseline\'s', 'import wall ms', 'within budget', 'SDK clients', 'KB × same-clients baseline', 'CPU × same-clients baseline'],
       rows.map((r) => [
         r.kind === 'deployed' ? r.label : `_${r.label}_`,
         String(r.functions.length || ''),
@@ -200,14 +257,18 @@ async function measure(): Promise<PartOutcome<DeployedRow[]>> {
         fmtRatio(r.minCpuRatio),
         fmtMs(r.wallMs),
         r.kind === 'baseline' ? '' : r.error ? `import failed: ${r.error}` : r.withinBudget ? 'yes' : 'NO',
+        (r.clients ?? []).join(', '),
+        r.sameClients ? fmtRatio(r.sameClients.sizeRatio) : '',
+        r.sameClients ? fmtRatio(r.sameClients.cpuRatio) : '',
       ]),
-      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'l', 'r', 'r'],
     ),
   ].join('\n');
   const summary = [
     `baseline ${fmtKB(base.bytes)} KB, ${fmtMs(baseCpu)} ms import CPU; ${deployed.length} deployed bundles: size ${range(deployed.map((r) => r.sizeRatio))}, import CPU ${range(deployed.map((r) => r.cpuRatio))}`,
     over.length ? `${over.length} of ${deployed.length} over budget (${SIZE_BUDGET}× size / ${CPU_BUDGET}× CPU): ${over.map((r) => r.label).join(', ')}` : `every deployed bundle within budget (${SIZE_BUDGET}× size, ${CPU_BUDGET}× CPU)`,
-    ...rows.filter((r) => r.kind === 'what-if').map((r) => `${r.label}: ${fmtKB(r.bytes)} KB (${fmtRatio(r.sizeRatio)}), import CPU ${fmtMs(r.cpuMs)} ms (${fmtRatio(r.cpuRatio)})`),
+    `against the baseline with the same SDK clients: size ${range(deployed.filter((r) => r.sameClients).map((r) => r.sameClients!.sizeRatio))}, import CPU ${range(deployed.filter((r) => r.sameClients).map((r) => r.sameClients!.cpuRatio))}`,
+    ...rows.filter((r) => r.kind === 'what-if' || r.kind === 'same-clients').map((r) => `${r.label}: ${fmtKB(r.bytes)} KB (${fmtRatio(r.sizeRatio)}), import CPU ${fmtMs(r.cpuMs)} ms (${fmtRatio(r.cpuRatio)})`),
   ];
   return { markdown, summary, data: rows };
 }
