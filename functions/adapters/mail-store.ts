@@ -4,29 +4,19 @@
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { MailStore } from '../app/ports.ts';
-import { withoutSdkLogging } from '../commons/clients/without-sdk-logging.ts';
-import { traced } from '../commons/tracing.ts';
+import { GetObjectCommand, PutObjectCommand, s3 } from '../commons/clients/s3.ts';
 
 /** The receipt rule's object key prefix for raw messages (lib/inbound.ts); the local SMTP server uses it too. */
 export const RAW_PREFIX = 'raw/';
 export const rawKeyOf = (sesMessageId: string) => `${RAW_PREFIX}${sesMessageId}`;
 
-let s3: Promise<{ client: import('@aws-sdk/client-s3').S3Client; sdk: typeof import('@aws-sdk/client-s3') }> | undefined;
-/** The S3 client, created once per cold start, only where the bucket is used (the local stack never loads it). */
-function s3Client() {
-  s3 ??= import('@aws-sdk/client-s3').then((sdk) => ({ client: traced(withoutSdkLogging(new sdk.S3Client({}))), sdk }));
-  return s3;
-}
-
 const bucketStore = (bucket: string): MailStore => ({
   async raw(key) {
-    const { client, sdk } = await s3Client();
-    const r = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key }));
+    const r = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return Buffer.from(await r.Body!.transformToByteArray());
   },
   async putAttachment(key, content, type) {
-    const { client, sdk } = await s3Client();
-    await client.send(new sdk.PutObjectCommand({ Bucket: bucket, Key: key, Body: content, ContentType: type }));
+    await s3().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: content, ContentType: type }));
     return `s3://${bucket}/${key}`;
   },
 });

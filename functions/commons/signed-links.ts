@@ -2,6 +2,7 @@
 // by the change they make (a case takes one rating), so a replayed link changes nothing.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { InvalidLinkError } from '../domain/errors.ts';
+import { secrets } from './clients/secrets.ts';
 
 export type LinkPurpose = 'feedback';
 
@@ -62,16 +63,10 @@ export async function linkSigningKey(): Promise<string> {
   return key;
 }
 
-let secrets: Promise<import('@aws-lambda-powertools/parameters/secrets').SecretsProvider> | undefined;
-
 async function secretKey(): Promise<string | undefined> {
   const arn = process.env['LINK_SIGNING_SECRET_ARN'];
   if (!arn) return undefined;
-  secrets ??= Promise.all([import('@aws-lambda-powertools/parameters/secrets'), import('@aws-sdk/client-secrets-manager'), import('./tracing.ts')]).then(
-    // Powertools caches the value; its client is ours, so the fetch shows in X-Ray like every other SDK call.
-    ([{ SecretsProvider }, { SecretsManagerClient }, { traced }]) => new SecretsProvider({ awsSdkV3Client: traced(new SecretsManagerClient()) }),
-  );
-  return (await (await secrets).get(arn, { maxAge: 3600 })) as string | undefined;
+  return (await secrets().get(arn, { maxAge: 3600 })) as string | undefined;
 }
 
 // ---- reply addresses ----

@@ -1,0 +1,10 @@
+import { build } from 'esbuild';
+import { join } from 'node:path';
+import { deployedBuildOptions } from '../bench/cold-start.ts';
+import { escalatorBundling } from '../lib/escalator-function.ts';
+import { loadPolicy } from '../lib/policy-file.ts';
+const ROOT = join(import.meta.dirname, '..');
+const { policy } = loadPolicy(join(ROOT, 'policies/default.json'));
+const [file, target] = process.argv.slice(2);
+const r = await build({ ...deployedBuildOptions('node24', policy, escalatorBundling), entryPoints: [join(ROOT, file!)], outfile: join(ROOT, '.exp/out.mjs'), write: false, sourcemap: false, metafile: true });
+for (const [p, v] of Object.entries(r.metafile!.inputs)) for (const i of v.imports) if (i.path.includes(target!)) console.log(p, '->', i.path, i.kind);
