@@ -66,6 +66,69 @@ describe('parseMail on real-world replies', () => {
   });
 });
 
+// postal-mime decodes with the runtime's TextDecoder, not tables of its own: these are the charsets and MIME shapes
+// where that, or postal-mime's choices, differ from mailparser's and parse.ts has to (or chooses to) do something.
+describe('charsets and MIME shapes', () => {
+  it('Outlook in Japanese (Shift_JIS, base64, encoded-word Subject and From name): decoded, the "差出人: / 送信日時:" history cut', async () => {
+    const m = await parseMail(fixture('outlook-shift-jis.eml'));
+    expect(m.from).toBe('suzuki@example.jp');
+    expect(m.subject).toBe('RE: 充電器が動きません [Case ESC-3QR7ST]');
+    expect(m.headers.get('from')).toContain('鈴木 一郎');
+    expect(m.text).toMatch(/^佐藤様\n\nご連絡ありがとうございます。交換品の発送先は以前と同じ住所でお願いします。\n注文番号は ４４７１－２２０９ です。\n\n鈴木$/);
+    expect(m.text).not.toMatch(/差出人|送信日時|交換品を手配しました/);
+  });
+
+  it('windows-1252 text labelled iso-8859-1: €, dashes and curly quotes in the body, the subject and a file name (Node 20\'s TextDecoder reads them as Latin-1)', async () => {
+    const m = await parseMail(fixture('windows-1252-labelled-latin1.eml'));
+    expect(m.from).toBe('j.mueller@example.de');
+    expect(m.subject).toBe('AW: Erstattung – „doppelt“ abgebucht (89,00 €)');
+    expect(m.text).toContain('anbei die Rechnung – der Betrag von 89,00 € wurde zweimal abgebucht („doppelt“).');
+    expect(m.text).toContain('Können Sie das prüfen?');
+    expect(m.text).not.toMatch(/Ursprüngliche Nachricht|Gesendet:|[\u0080-\u009f]/);
+    // Sent as application/octet-stream: the type comes from the name, as the stored object is served with it.
+    expect(m.attachments).toEqual([{ name: 'Rechnung_März_€.pdf', type: 'application/pdf', size: 15, inline: false, content: Buffer.from('%PDF-1.4\n%%EOF\n') }]);
+  });
+
+  it('a Subject in ISO-2022-JP encoded words folded over two lines: decoded and joined', async () => {
+    const raw = Buffer.from('From: tanaka@example.jp\r\nTo: x@reply.example.com\r\nMessage-ID: <j1@example.jp>\r\nSubject: Re: =?ISO-2022-JP?B?GyRCRURDZhsoQg==?=\r\n =?ISO-2022-JP?B?GyRCTU0bKEI=?=\r\n\r\nok\r\n');
+    expect((await parseMail(raw)).subject).toBe('Re: 田中様');
+  });
+
+  it('HTML only, in UTF-8 (Gmail\'s shape): text from the HTML, entities decoded, the gmail_quote history left out', async () => {
+    const raw = await new MailComposer({
+      from: 'Ana Lima <ana@example.org>',
+      to: 'reply@reply.example.com',
+      subject: 'Re: Überprüfung ✓',
+      html: '<div dir="ltr"><p>Thanks &amp; see you — Ana</p><div class="gmail_quote"><p>On Mon, 30 Nov 2026 at 10:00, Escalator wrote:</p><blockquote class="gmail_quote">The replacement is on its way.</blockquote></div></div>',
+    }).compile().build();
+    const m = await parseMail(raw);
+    expect(m.subject).toBe('Re: Überprüfung ✓');
+    expect(m.text).toBe('Thanks & see you — Ana');
+  });
+
+  it('a forwarded message (message/rfc822, no Content-Disposition) is an attachment, not part of what the sender wrote', async () => {
+    const m = await parseMail(fixture('forwarded-message.eml'));
+    expect(m.text).toBe("Here is the shop's shipping confirmation you asked for.\n\nAna");
+    expect(m.attachments).toEqual([{ name: 'attachment-1', type: 'message/rfc822', size: expect.any(Number), inline: false, content: expect.any(Buffer) }]);
+    expect(m.attachments[0]!.content!.toString()).toMatch(/^From: Shop <orders@shop\.example\.com>\r?\n[\s\S]*tracking number 1Z999AA10123456784/);
+  });
+
+  it('headers: a Message-ID without angle brackets gets them (the same idempotency key as before), an empty X-Autoreply is no auto-reply, a From whose first entry is an empty group still names the sender', async () => {
+    const raw = Buffer.from('From: undisclosed-recipients:;, "Lima, Ana" <ana@example.org>\r\nTo: x@reply.example.com\r\nMessage-ID: m2@example.org\r\nX-Autoreply:\r\nSubject: hi\r\n\r\nHello\r\n');
+    const m = await parseMail(raw);
+    expect(m.messageId).toBe('<m2@example.org>');
+    expect(m.from).toBe('ana@example.org');
+    expect(automaticMessage(m.headers, m.from, 'ana@example.org')).toBeUndefined();
+  });
+
+  it('a repeated header: the first one counts, in the headers as in From and Subject (postal-mime reads a body\'s Content-Type so)', async () => {
+    const raw = Buffer.from('From: ana@example.org\r\nFrom: other@example.org\r\nSubject: one\r\nSubject: two\r\nPrecedence: bulk\r\nPrecedence: first-class\r\nTo: x@reply.example.com\r\n\r\nHello\r\n');
+    const m = await parseMail(raw);
+    expect([m.from, m.subject, m.headers.get('subject')]).toEqual(['ana@example.org', 'one', 'one']);
+    expect(automaticMessage(m.headers, m.from, 'ana@example.org')).toBe('Precedence: bulk');
+  });
+});
+
 describe('automatic messages', () => {
   it.each([
     ['outlook-out-of-office.eml', 'ana@example.org', /Auto-Submitted: auto-replied/],
