@@ -12,6 +12,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { CasesTable } from './cases-table.ts';
+import { functionEntry } from './function-entry.ts';
 import { acknowledge, acknowledgeWildcardResource } from './nag.ts';
 import { REPO_ROOT } from './paths.ts';
 import type { TableAccess, WorkflowAccess } from '../functions/routes.ts';
@@ -97,7 +98,7 @@ export class EscalatorFunction extends NodejsFunction {
         }),
       },
     });
-    const entry = path.join(REPO_ROOT, props.handler.file);
+    const entry = functionEntry(props.handler);
     super(scope, id, {
       entry,
       handler: props.handler.export,

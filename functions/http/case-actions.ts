@@ -15,8 +15,10 @@ import { route } from './route-handler.ts';
 
 /**
  * One case action, bound to its contract: the contract's body schema (narrowed by the policy where it says so)
- * validates the request, and its output types `apply`'s input.
+ * validates the request, and its output types `apply`'s input. Free of side effects, so each function's bundle
+ * (lib/function-entry.ts) drops the actions it does not serve.
  */
+/* @__NO_SIDE_EFFECTS__ */
 function caseAction<const Id extends CaseActionId, B extends z.ZodMiniType>(
   spec: CaseActionRoute<Id, B>,
   apply: (c: CaseRecord, input: z.output<B>, ctx: ChangeContext, event: HttpEvent) => CaseRecord,

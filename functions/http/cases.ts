@@ -11,7 +11,8 @@ import { caseIdOf, caseResponse } from './case-response.ts';
 import { route } from './route-handler.ts';
 import { toView } from './views.ts';
 
-export const createCase = route(import.meta, routes.createCase, async ({ body: input, event }) => {
+// Each route is marked pure: a function's bundle holds only its own (lib/function-entry.ts).
+export const createCase = /* @__PURE__ */ route(import.meta, routes.createCase, async ({ body: input, event }) => {
   const actor = callerOf(event);
   const key = idempotencyKey(event);
   const created = (c: CaseRecord) => caseResponse(201, c, { location: `/cases/${c.id}` });
@@ -24,9 +25,9 @@ export const createCase = route(import.meta, routes.createCase, async ({ body: i
   return result.response ?? created(result.case!);
 });
 
-export const getCase = route(import.meta, routes.getCase, async ({ event }) => caseResponse(200, await getCaseUseCase(caseIdOf(event))));
+export const getCase = /* @__PURE__ */ route(import.meta, routes.getCase, async ({ event }) => caseResponse(200, await getCaseUseCase(caseIdOf(event))));
 
-export const listCases = route(import.meta, routes.listCases, async ({ query: q }) => {
+export const listCases = /* @__PURE__ */ route(import.meta, routes.listCases, async ({ query: q }) => {
   const now = new Date();
   const page = await caseRepository.list({ ...q, now });
   return json(200, { items: page.items.map((c) => toView(c, now)), nextCursor: page.nextCursor });

@@ -81,10 +81,11 @@ async function answerWithPage(event: HttpEvent): Promise<HttpResult> {
 }
 
 // Every answer is a page for a person, a bad rating too: the handler reads the query itself.
-export const answerSurveyLink = route(import.meta, SURVEY_LINK, ({ event }) => answerWithPage(event), { ownQuery: true });
+// Each route is marked pure: a function's bundle holds only its own (lib/function-entry.ts).
+export const answerSurveyLink = /* @__PURE__ */ route(import.meta, SURVEY_LINK, ({ event }) => answerWithPage(event), { ownQuery: true });
 
 /** POST /feedback/{token}: the same answer with an optional comment, as JSON. */
-export const submitFeedback = route(import.meta, routes.submitFeedback, async ({ body: input, event }) => {
+export const submitFeedback = /* @__PURE__ */ route(import.meta, routes.submitFeedback, async ({ body: input, event }) => {
   await record(event, input.rating, input.comment);
   return json(200, { received: true });
 });

@@ -1,6 +1,7 @@
-// What the functions' bundles carry, built as deployed (lib/escalator-function.ts's esbuild settings). Each HTTP
-// function holds the contracts of the routes its module serves and no other route's: the contracts are separate
-// exports and their schemas deferred calls marked pure, so esbuild drops the rest. A contract that reads a property or
+// What the functions' bundles carry, built as deployed (lib/escalator-function.ts's esbuild settings, each function
+// from its own entry, lib/function-entry.ts). Each HTTP function holds its own route's contract and no other's, even
+// where its module serves several: the contracts are separate exports, their schemas deferred calls marked pure, and
+// the handlers marked pure, so esbuild drops the rest. A contract that reads a property or
 // spreads an object at the top level would pin every contract into every function (issue 14: bytes and import CPU);
 // these tests name the module it happened in. And no function validates the policy it was built with again: only the
 // simulate route (drafts) and the OpenAPI document (which describes that route) carry the policy's schema.
@@ -10,6 +11,7 @@ import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { deployedBuildOptions } from '../../bench/cold-start.ts';
 import { escalatorBundling, HANDLER_METADATA_KEY, NODE_RUNTIME } from '../../lib/escalator-function.ts';
+import { functionEntry } from '../../lib/function-entry.ts';
 import { loadPolicy } from '../../lib/policy-file.ts';
 import { ROUTE_TABLE } from '../../functions/http/route-table.ts';
 import { parsePolicy } from '../../functions/domain/policy.ts';
@@ -24,58 +26,70 @@ const target = NODE_RUNTIME.name.replace(/^nodejs(\d+).*$/, 'node$1');
  * The operationIds whose contracts are in the bundle: a contract's object literal names its own (`operationId:"…"`),
  * a case action's is the first argument of the call that builds it (`("escalateCase","/cases/…"`).
  */
-async function bundled(file: string): Promise<string> {
-  const out = await build({ ...deployedBuildOptions(target, policy, escalatorBundling), entryPoints: [join(ROOT, file)], outfile: join(ROOT, 'out.mjs'), write: false, sourcemap: false });
+interface Handler {
+  readonly file: string;
+  readonly export: string;
+}
+
+async function bundled(handler: Handler): Promise<string> {
+  const out = await build({ ...deployedBuildOptions(target, policy, escalatorBundling), entryPoints: [functionEntry(handler)], outfile: join(ROOT, 'out.mjs'), write: false, sourcemap: false });
   return out.outputFiles.find((f) => f.path.endsWith('.mjs'))!.text;
 }
 
-async function contractsIn(file: string): Promise<string[]> {
-  const code = await bundled(file);
+async function contractsIn(handler: Handler): Promise<string[]> {
+  const code = await bundled(handler);
   return ROUTES.map((r) => r.operationId)
     .filter((id) => code.includes(`operationId:"${id}"`) || code.includes(`("${id}","/`))
     .sort();
 }
 
 describe('HTTP function bundles', () => {
-  const modules = [...new Set(ROUTE_TABLE.map((e) => e.entry.file))].filter((f) => !f.endsWith('openapi.ts'));
-  it.each(modules)('%s carries only its own routes\' contracts', async (file) => {
-    const own = ROUTE_TABLE.filter((e) => e.entry.file === file).map((e) => e.route.operationId).sort();
-    expect(await contractsIn(file)).toEqual(own);
+  const functions = ROUTE_TABLE.filter((e) => e.route.operationId !== 'getOpenApi').map((e) => ({ ...e.entry, operationId: e.route.operationId, route: e.route }));
+  it('finds modules serving several routes (where one bundle per function matters)', () => {
+    const shared = functions.filter((f) => functions.some((o) => o.file === f.file && o.export !== f.export)).map((f) => f.file);
+    expect([...new Set(shared)]).toEqual(
+      expect.arrayContaining(['functions/http/case-actions.ts', 'functions/http/cases.ts', 'functions/http/feedback.ts']),
+    );
+  });
+  it.each(functions)('$file#$export carries only its own route\'s contract', async (f) => {
+    expect(await contractsIn(f)).toEqual([f.operationId]);
   }, 60_000);
 
-  // A function whose routes take no body and no query validates nothing: the answers' schemas are named in the
+  // A function whose route takes no body and no query validates nothing: the answers' schemas are named in the
   // contracts, not imported (functions/http/views.ts VIEWS), so it carries none of zod's schemas.
-  const validatesNothing = modules.filter((file) => ROUTE_TABLE.filter((e) => e.entry.file === file).every((e) => !e.route.body && !e.route.query && !e.route.policyBody));
+  const validatesNothing = functions.filter((f) => !f.route.body && !f.route.query && !f.route.policyBody);
   it('finds functions that validate nothing', () => {
-    expect(validatesNothing).toEqual(expect.arrayContaining(['functions/http/sla.ts', 'functions/http/queue.ts']));
+    expect(validatesNothing.map((f) => f.operationId)).toEqual(expect.arrayContaining(['getSla', 'getQueueCounts', 'getCase']));
   });
-  it.each(validatesNothing)('%s carries no schema (it validates nothing)', async (file) => {
-    const code = await bundled(file);
+  it.each(validatesNothing)('$file#$export carries no schema (it validates nothing)', async (f) => {
+    const code = await bundled(f);
     expect(code.includes('"$ZodObject"'), 'zod object schemas are bundled').toBe(false);
   }, 60_000);
   it('a function that validates carries zod\'s object schema (the check above can fail)', async () => {
-    expect((await bundled('functions/http/timeline.ts')).includes('"$ZodObject"')).toBe(true);
+    expect((await bundled({ file: 'functions/http/timeline.ts', export: 'getTimeline' })).includes('"$ZodObject"')).toBe(true);
   }, 60_000);
 
   it('the OpenAPI document\'s function carries every contract (it describes them all)', async () => {
-    const file = ROUTE_TABLE.find((e) => e.route.operationId === 'getOpenApi')!.entry.file;
-    expect(await contractsIn(file)).toEqual(ROUTES.map((r) => r.operationId).sort());
+    const { entry } = ROUTE_TABLE.find((e) => e.route.operationId === 'getOpenApi')!;
+    expect(await contractsIn(entry)).toEqual(ROUTES.map((r) => r.operationId).sort());
   }, 60_000);
 
   // Every Lambda the stack deploys, by the module its template metadata names (test/cdk/synth.ts: no bundling there).
-  const deployed = [...new Set(Object.values(defaultSynth().json.Resources).flatMap((r) => {
-    const ref = r.Metadata?.[HANDLER_METADATA_KEY] as { file: string } | undefined;
-    return ref ? [ref.file] : [];
-  }))].sort();
+  const deployed = Object.values(defaultSynth().json.Resources)
+    .flatMap((r) => {
+      const ref = r.Metadata?.[HANDLER_METADATA_KEY] as Handler | undefined;
+      return ref ? [{ file: ref.file, export: ref.export }] : [];
+    })
+    .sort((a, b) => `${a.file}#${a.export}`.localeCompare(`${b.file}#${b.export}`));
   const POLICY_SCHEMA_TEXT = 'every case must be closed this long after creation'; // a description only PolicySchema has
   const VALIDATES_POLICIES = ['functions/http/openapi.ts', 'functions/http/simulate.ts'];
 
   it('finds the deployed functions', () => {
-    expect(deployed).toEqual(expect.arrayContaining(['functions/workflow/evaluate.ts', 'functions/stream/effects.ts', ...VALIDATES_POLICIES]));
+    expect(deployed.map((d) => d.file)).toEqual(expect.arrayContaining(['functions/workflow/evaluate.ts', 'functions/stream/effects.ts', ...VALIDATES_POLICIES]));
   });
 
-  it.each(deployed)('%s carries the policy\'s schema only if it validates drafts', async (file) => {
-    expect((await bundled(file)).includes(POLICY_SCHEMA_TEXT)).toBe(VALIDATES_POLICIES.includes(file));
+  it.each(deployed)('$file#$export carries the policy\'s schema only if it validates drafts', async (handler) => {
+    expect((await bundled(handler)).includes(POLICY_SCHEMA_TEXT)).toBe(VALIDATES_POLICIES.includes(handler.file));
   }, 60_000);
 
   it('builds every function with the validated policy, defaults applied', () => {
