@@ -87,12 +87,16 @@ function textPart(type: 'plain' | 'html', body: string): string {
   return [`Content-Type: text/${type}; charset=utf-8`, 'Content-Transfer-Encoding: quoted-printable', '', quotedPrintable(body)].join(CRLF);
 }
 
+/** Headers the message sets itself: a second one would make the message ambiguous (which From is it from?). */
+const OWN_HEADERS = new Set(['from', 'to', 'reply-to', 'subject', 'date', 'mime-version', 'content-type', 'content-transfer-encoding']);
+
 /** The whole message, ready for SES SendRawEmail. */
 export function mimeMessage(m: MimeMessage): Buffer {
   // Random, and never in a quoted-printable body: QP writes "=" only before two hex digits or a line's end, never "=_".
   const boundary = `=_escalator_${randomBytes(12).toString('hex')}`;
   const custom = Object.entries(m.headers ?? {}).map(([name, value]) => {
     if (!/^[\x21-\x39\x3b-\x7e]+$/.test(name)) throw new Error(`header name ${JSON.stringify(name)} is not a valid field name`);
+    if (OWN_HEADERS.has(name.toLowerCase())) throw new Error(`header ${name} is set by the message itself`);
     return `${name}: ${headerValue(value, name.length + 2)}`;
   });
   const head = [

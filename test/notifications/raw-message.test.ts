@@ -79,10 +79,11 @@ describe('mimeMessage', () => {
     expect(m.bcc).toBeUndefined();
   });
 
-  it('refuses what would make a broken or forged header: a non-ASCII address, a field name with a colon or a space', () => {
+  it('refuses what would make a broken or forged header: a non-ASCII address, a field name with a colon, a second From', () => {
     expect(() => mimeMessage({ ...base, to: 'ana@exämple.org' })).toThrow(/to: not a plain ASCII address/);
     expect(() => mimeMessage({ ...base, replyTo: 'a@b.c\r\nBcc: x@y.z' })).toThrow(/replyTo/);
     expect(() => mimeMessage({ ...base, headers: { 'Bad: Name': 'x' } })).toThrow(/field name/);
+    expect(() => mimeMessage({ ...base, headers: { from: 'ceo@example.com' } })).toThrow(/set by the message itself/);
   });
 
   it('quoted-printable encodes only what it must, and a trailing blank as =20', () => {
