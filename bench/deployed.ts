@@ -187,8 +187,8 @@ async function measure(): Promise<PartOutcome<DeployedRow[]>> {
   // One assembly (given or synthesized now), or several named ones (`name=dir,…`) measured side by side.
   const given = argValue('--cdk-out');
   const assemblies = given?.includes('=') ? given.split(',').map((p) => p.split('=') as [string, string]) : [['', given ?? (await synthesize())] as [string, string]];
-  const deployed0 = assemblies.flatMap(([name, dir]) => deployedBundles(dir, name ? `${name}: ` : ''));
-  const bundles = [...(await referenceBundles(deployed0.map((b) => b.clients ?? []))), ...deployed0];
+  const assemblyBundles = assemblies.flatMap(([name, dir]) => deployedBundles(dir, name ? `${name}: ` : ''));
+  const bundles = [...(await referenceBundles(assemblyBundles.map((b) => b.clients ?? []))), ...assemblyBundles];
   progress(`deployed: ${runs} rounds × ${bundles.length} bundles, each import in a fresh node…`);
   const samples = new Map<Bundle, Probe[]>(bundles.map((b) => [b, []]));
   /** Each import's CPU over the baseline import run just before it: a pair sees the same load on the machine. */
