@@ -24,7 +24,7 @@ async function measure(): Promise<PartOutcome<{ rows: Row[] }>> {
   const samples = Number(argValue('--samples') ?? 30);
   const stack = await startBenchStack();
   try {
-    const { caseRepository } = await import('../functions/adapters/case-repository.ts');
+    const { caseStore } = await import('../functions/adapters/case-store.ts');
     const { getPolicy } = await import('../functions/commons/config.ts');
     const { CreateCaseInput, newCase } = await import('../functions/domain/operations.ts');
     const { ulid } = await import('ulid');
@@ -50,7 +50,7 @@ async function measure(): Promise<PartOutcome<{ rows: Row[] }>> {
           priority: priorities[(seeded + i) % 4],
         });
         const c = newCase(ulid(), raw, { now: new Date(), actor: { kind: 'client', id: 'bench' }, policy, newId: ulid });
-        await caseRepository.commit({ case: c, expectedVersion: null, events: c.newEvents, emails: c.owedEmails });
+        await caseStore.commit({ case: c, expectedVersion: null, events: c.newEvents, emails: c.owedEmails });
       });
       seeded = upTo;
     };

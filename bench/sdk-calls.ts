@@ -99,9 +99,9 @@ export async function instrumentHandlerClients(): Promise<CallCounter> {
   let last = performance.now();
   let measure = false;
   const clients: [CallInfo['service'], Sendable][] = [
-    ['DynamoDB', (await import('../functions/commons/clients/dynamodb.ts')).ddb as unknown as Sendable],
-    ['SFN', (await import('../functions/commons/clients/sfn.ts')).sfn as unknown as Sendable],
-    ['SES', (await import('../functions/commons/clients/ses.ts')).ses as unknown as Sendable],
+    ['DynamoDB', (await import('../functions/commons/clients/dynamodb.ts')).ddb() as unknown as Sendable],
+    ['SFN', (await import('../functions/commons/clients/sfn.ts')).sfn() as unknown as Sendable],
+    ['SES', (await import('../functions/commons/clients/ses.ts')).ses() as unknown as Sendable],
   ];
   for (const [service, client] of clients) {
     if ((client as { __benchWrapped?: boolean }).__benchWrapped) throw new Error('the handler clients are instrumented twice');

@@ -7,7 +7,8 @@ import { ddb } from '../commons/clients/dynamodb.ts';
 import { tableName } from '../commons/config.ts';
 import { ValidationError } from '../domain/errors.ts';
 import { IdempotencyRecordExistsError, type InboundStore, type QuarantinedMail } from '../app/ports.ts';
-import { caseRepository, idempotencyItem } from './case-repository.ts';
+import { idempotencyItem } from './case-items.ts';
+import { caseStore } from './case-store.ts';
 import { keys, QUARANTINE_PK } from './case-table-schema.ts';
 
 const encodeCursor = (sk: string) => Buffer.from(JSON.stringify({ sk })).toString('base64url');
@@ -24,15 +25,15 @@ function decodeCursor(cursor: string | undefined): string | undefined {
 
 export const inboundRepository: InboundStore = {
   async caseByReference(reference) {
-    const claim = await ddb.send(new GetCommand({ TableName: tableName(), Key: keys.reference(reference), ConsistentRead: true }));
+    const claim = await ddb().send(new GetCommand({ TableName: tableName(), Key: keys.reference(reference), ConsistentRead: true }));
     const caseId = claim.Item?.['caseId'];
-    return typeof caseId === 'string' ? caseRepository.get(caseId) : undefined;
+    return typeof caseId === 'string' ? caseStore.get(caseId) : undefined;
   },
 
   async quarantine(mail, marker) {
     const TableName = tableName();
     try {
-      await ddb.send(
+      await ddb().send(
         new TransactWriteCommand({
           TransactItems: [
             { Put: { TableName, Item: idempotencyItem(marker), ConditionExpression: 'attribute_not_exists(pk)' } },
@@ -50,7 +51,7 @@ export const inboundRepository: InboundStore = {
 
   async quarantined(limit, cursor) {
     const start = decodeCursor(cursor);
-    const r = await ddb.send(
+    const r = await ddb().send(
       new QueryCommand({
         TableName: tableName(),
         KeyConditionExpression: 'pk = :pk',

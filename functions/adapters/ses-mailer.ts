@@ -89,7 +89,7 @@ export const sesMailer: Mailer = {
       { step: 'deserialize', name: 'escalatorSendInFlight' },
     );
     try {
-      return (await ses.send(command, { abortSignal: timeout })).MessageId;
+      return (await ses().send(command, { abortSignal: timeout })).MessageId;
     } catch (e) {
       const err = e as Error & { $metadata?: { httpStatusCode?: number } };
       const what = `${err.name}: ${err.message}`;

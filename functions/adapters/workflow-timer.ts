@@ -33,7 +33,7 @@ export const workflowTimer = {
   async start(caseId: string, timerVersion: number, wakeAt: string): Promise<void> {
     const input: TimerInput = { caseId, timerVersion, wakeAt };
     try {
-      await sfn.send(
+      await sfn().send(
         new StartExecutionCommand({ stateMachineArn: stateMachineArn(), name: executionName(caseId, timerVersion), input: JSON.stringify(input) }),
       );
     } catch (e) {
@@ -44,7 +44,7 @@ export const workflowTimer = {
   /** Best effort: a timer that is not stopped exits by itself at its next wake-up (its version is stale). */
   async stop(caseId: string, timerVersion: number, cause: string): Promise<void> {
     try {
-      await sfn.send(new StopExecutionCommand({ executionArn: executionArn(caseId, timerVersion), error: 'Retimed', cause }));
+      await sfn().send(new StopExecutionCommand({ executionArn: executionArn(caseId, timerVersion), error: 'Retimed', cause }));
     } catch (e) {
       if (!(e instanceof ExecutionDoesNotExist)) throw e;
     }
@@ -52,7 +52,7 @@ export const workflowTimer = {
 
   async describe(caseId: string, timerVersion: number) {
     try {
-      return await sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(caseId, timerVersion) }));
+      return await sfn().send(new DescribeExecutionCommand({ executionArn: executionArn(caseId, timerVersion) }));
     } catch (e) {
       if (e instanceof ExecutionDoesNotExist) return undefined;
       throw e;
@@ -62,7 +62,7 @@ export const workflowTimer = {
   /** The definition (ASL, parsed) the execution runs: it may predate the state machine's current one. */
   async definition(caseId: string, timerVersion: number): Promise<unknown> {
     try {
-      const r = await sfn.send(new DescribeStateMachineForExecutionCommand({ executionArn: executionArn(caseId, timerVersion) }));
+      const r = await sfn().send(new DescribeStateMachineForExecutionCommand({ executionArn: executionArn(caseId, timerVersion) }));
       return r.definition ? (JSON.parse(r.definition) as unknown) : null;
     } catch (e) {
       if (e instanceof ExecutionDoesNotExist) return null;
@@ -74,7 +74,7 @@ export const workflowTimer = {
     const events: HistoryEvent[] = [];
     let nextToken: string | undefined;
     do {
-      const r = await sfn.send(
+      const r = await sfn().send(
         new GetExecutionHistoryCommand({ executionArn: executionArn(caseId, timerVersion), maxResults: 100, nextToken, includeExecutionData: true }),
       );
       events.push(...(r.events ?? []));

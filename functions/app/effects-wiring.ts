@@ -1,6 +1,7 @@
 // Application: the effect use cases bound to the deployed adapters (DynamoDB, Step Functions, SES). Imported by the
 // stream consumer and the reconciler only, so the API's functions never bundle the mailer.
-import { caseRepository } from '../adapters/case-repository.ts';
+import { caseStore } from '../adapters/case-store.ts';
+import { emailStore } from '../adapters/email-store.ts';
 import { countedCaseStore, countedEmailStore, loggedTimer } from '../adapters/observed-ports.ts';
 import { sesMailer } from '../adapters/ses-mailer.ts';
 import { workflowTimer } from '../adapters/workflow-timer.ts';
@@ -10,8 +11,8 @@ import { emailComposer } from '../notifications/compose.ts';
 import { effectUseCases } from './effects.ts';
 
 export const effects = effectUseCases({
-  store: countedCaseStore(caseRepository),
-  emails: countedEmailStore(caseRepository),
+  store: countedCaseStore(caseStore),
+  emails: countedEmailStore(emailStore),
   timer: loggedTimer(workflowTimer),
   mailer: sesMailer,
   composer: emailComposer,

@@ -1,6 +1,6 @@
 // Application: the inbound use case bound to the deployed adapters (DynamoDB, the mail store, the link key). Only the
 // inbound function imports it.
-import { caseRepository } from '../adapters/case-repository.ts';
+import { caseStore } from '../adapters/case-store.ts';
 import { inboundRepository } from '../adapters/inbound-repository.ts';
 import { mailStore } from '../adapters/mail-store.ts';
 import { getPolicy, requireEnv } from '../commons/config.ts';
@@ -11,7 +11,7 @@ import { cases } from './wiring.ts';
 
 export const inbound = inboundUseCases({
   cases,
-  store: caseRepository,
+  store: caseStore,
   inbound: inboundRepository,
   mail: mailStore,
   policy: getPolicy,

@@ -1,10 +1,11 @@
 // Application: reading cases. Kept apart from the write path so read-only routes bundle only the repository.
-import { caseRepository, type CaseQuery } from '../adapters/case-repository.ts';
+import { findCases, timelinePage, type CaseQuery } from '../adapters/case-queries.ts';
+import { caseStore } from '../adapters/case-store.ts';
 import { NotFoundError } from '../domain/errors.ts';
 import type { CaseRecord, TimelineEvent } from '../domain/model.ts';
 
 export async function getCase(id: string): Promise<CaseRecord> {
-  const c = await caseRepository.get(id);
+  const c = await caseStore.get(id);
   if (!c) throw new NotFoundError(`no case ${id}`);
   return c;
 }
@@ -14,7 +15,7 @@ export async function listAll(q: Omit<CaseQuery, 'limit' | 'cursor'>): Promise<C
   const out: CaseRecord[] = [];
   let cursor: string | undefined;
   do {
-    const page = await caseRepository.list({ ...q, limit: 100, cursor });
+    const page = await findCases({ ...q, limit: 100, cursor });
     out.push(...page.items);
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
@@ -40,7 +41,7 @@ export async function eventsOf(caseId: string): Promise<TimelineEvent[]> {
   const events: TimelineEvent[] = [];
   let cursor: string | undefined;
   do {
-    const page = await caseRepository.timelinePage(caseId, 1000, cursor);
+    const page = await timelinePage(caseId, 1000, cursor);
     for (const e of page.entries) if (e.kind === 'event') events.push(e.event);
     cursor = page.nextCursor ?? undefined;
   } while (cursor);

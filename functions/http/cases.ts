@@ -1,6 +1,6 @@
 // Primary adapters: create, read and list cases.
 import { ulid } from 'ulid';
-import { caseRepository } from '../adapters/case-repository.ts';
+import { findCases } from '../adapters/case-queries.ts';
 import { requestHash } from '../app/idempotency.ts';
 import { getCase as getCaseUseCase } from '../app/queries.ts';
 import { cases } from '../app/wiring.ts';
@@ -29,6 +29,6 @@ export const getCase = /* @__PURE__ */ route(import.meta, routes.getCase, async 
 
 export const listCases = /* @__PURE__ */ route(import.meta, routes.listCases, async ({ query: q }) => {
   const now = new Date();
-  const page = await caseRepository.list({ ...q, now });
+  const page = await findCases({ ...q, now });
   return json(200, { items: page.items.map((c) => toView(c, now)), nextCursor: page.nextCursor });
 });

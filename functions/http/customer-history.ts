@@ -1,6 +1,6 @@
 // Primary adapter: GET /cases/{id}/customer-history — the customer's other cases and how they went, for the people
 // handling this one. Read from the byCustomer index (its projection carries everything shown: no full reads).
-import { caseRepository } from '../adapters/case-repository.ts';
+import { findCases } from '../adapters/case-queries.ts';
 import { getCase } from '../app/queries.ts';
 import { json } from '../commons/http.ts';
 import type { CaseRecord, Level, Priority, Status } from '../domain/model.ts';
@@ -70,7 +70,7 @@ async function casesOf(customerId: string): Promise<CaseRecord[]> {
   const out: CaseRecord[] = [];
   let cursor: string | undefined;
   do {
-    const page = await caseRepository.list({ customerId, limit: 100, cursor });
+    const page = await findCases({ customerId, limit: 100, cursor });
     out.push(...page.items);
     cursor = page.nextCursor ?? undefined;
   } while (cursor);

@@ -1,7 +1,7 @@
 // Primary adapter: the case's timeline, a page at a time (one Query each) — its append-only events, oldest first, each
 // followed by the emails it owed with their delivery outcome. Events never change once written and keep their order;
 // an email's entry reflects its delivery record (queued → sending → sent/failed/…), so it can change between reads.
-import { caseRepository } from '../adapters/case-repository.ts';
+import { timelinePage } from '../adapters/case-queries.ts';
 import type { EmailRecord } from '../app/ports.ts';
 import { json } from '../commons/http.ts';
 import { NotFoundError } from '../domain/errors.ts';
@@ -32,7 +32,7 @@ export function emailEvent(m: EmailRecord): TimelineEvent {
 
 export const getTimeline = route(import.meta, routes.getTimeline, async ({ event, query: q }) => {
   const id = caseIdOf(event);
-  const page = await caseRepository.timelinePage(id, q.limit, q.cursor);
+  const page = await timelinePage(id, q.limit, q.cursor);
   // Every case has its `created` event: an empty first page means there is no such case.
   if (!q.cursor && page.entries.length === 0) throw new NotFoundError(`no case ${id}`);
   const events = page.entries.map((e) => (e.kind === 'event' ? e.event : emailEvent(e.email)));

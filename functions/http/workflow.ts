@@ -2,7 +2,7 @@
 // for, why each older execution ended, the definition the current one runs (the console draws it), and its history
 // in business terms: each wake-up linked to the timeline events it applied.
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import { caseRepository } from '../adapters/case-repository.ts';
+import { timelinePage } from '../adapters/case-queries.ts';
 import { getCase } from '../app/queries.ts';
 import { executionArn, executionName, workflowTimer } from '../adapters/workflow-timer.ts';
 import { getPolicy } from '../commons/config.ts';
@@ -147,7 +147,7 @@ async function caseEvents(c: CaseRecord): Promise<TimelineEvent[]> {
   const events: TimelineEvent[] = [];
   let cursor: string | undefined;
   do {
-    const page = await caseRepository.timelinePage(c.id, 1000, cursor);
+    const page = await timelinePage(c.id, 1000, cursor);
     for (const e of page.entries) if (e.kind === 'event') events.push(e.event);
     cursor = page.nextCursor ?? undefined;
   } while (cursor);

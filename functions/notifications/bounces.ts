@@ -79,7 +79,7 @@ export const handler = observed('bounces', async (event: SNSEvent): Promise<{ su
     const caseId = caseIdOf(message);
     if (caseId) tagCase(caseId);
     for (const s of suppressionsFrom(message)) {
-      await ddb.send(
+      await ddb().send(
         new PutCommand({ TableName: tableName(), Item: { ...suppressionKey(s.address), reason: s.reason, at: s.at } }),
       );
       suppressed++;

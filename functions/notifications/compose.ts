@@ -1,6 +1,6 @@
 // Notifications: an owed email made ready to send — the template rendered for its case and event, survey links
 // signed, the customer's other cases listed for managers.
-import { caseRepository } from '../adapters/case-repository.ts';
+import { findCases } from '../adapters/case-queries.ts';
 import type { EmailComposer } from '../app/effects.ts';
 import { getPolicy } from '../commons/config.ts';
 import { createHash } from 'node:crypto';
@@ -24,7 +24,7 @@ export const emailComposer: EmailComposer = {
       input.surveyLinks = { 1: link(1), 2: link(2), 3: link(3), 4: link(4), 5: link(5) };
     }
     if (email.audience === 'internal') {
-      const page = await caseRepository.list({ customerId: c.customer.id, limit: 11 });
+      const page = await findCases({ customerId: c.customer.id, limit: 11 });
       input.customerHistory = page.items
         .filter((o) => o.id !== c.id)
         .slice(0, 10)

@@ -8,7 +8,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { caseIdOfPk, itemKind } from '../adapters/case-table-schema.ts';
-import { fromCaseItem, fromEmailItem } from '../adapters/case-repository.ts';
+import { fromCaseItem, fromEmailItem } from '../adapters/case-items.ts';
 import { effects } from '../app/effects-wiring.ts';
 import type { DeliveryContext, EmailRecord } from '../app/ports.ts';
 import { observed } from '../commons/middleware.ts';

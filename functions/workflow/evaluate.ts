@@ -3,7 +3,7 @@
 // Re-entrant: running it twice, or after a restart, applies nothing twice (each change is a conditional write on the
 // case version).
 import * as z from '../domain/zod.ts';
-import { caseRepository } from '../adapters/case-repository.ts';
+import { caseStore } from '../adapters/case-store.ts';
 import { cases } from '../app/wiring.ts';
 import { getPolicy } from '../commons/config.ts';
 import { observed, tagCase } from '../commons/middleware.ts';
@@ -27,11 +27,11 @@ export interface EvaluateResult {
 export const handler = observed('evaluate', async (event: unknown): Promise<EvaluateResult> => {
   const { caseId, timerVersion } = TimerInput.parse(event);
   tagCase(caseId);
-  const stored = await caseRepository.get(caseId);
+  const stored = await caseStore.get(caseId);
   if (!stored) return { caseId, timerVersion, wakeAt: null, done: true, reason: 'deleted' };
   if (stored.timer.version !== timerVersion) return { caseId, timerVersion, wakeAt: null, done: true, reason: 'superseded' };
   // Running is proof this execution started: confirm it, so the reconciler leaves the case alone.
-  if (stored.timer.pending) await caseRepository.confirmTimer(caseId, timerVersion);
+  if (stored.timer.pending) await caseStore.confirmTimer(caseId, timerVersion);
 
   const { after } = await cases.changeCase(caseId, (c, ctx) => applyDueTimers(c, ctx), {
     actor: systemActor,

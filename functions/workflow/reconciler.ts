@@ -3,7 +3,9 @@
 // sent (claimed first, so never twice), pre-breach warnings held for a digest go out together once their span closes,
 // and any timer execution that failed is replaced.
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
-import { caseRepository } from '../adapters/case-repository.ts';
+import { needingAttention } from '../adapters/case-queries.ts';
+import { caseStore } from '../adapters/case-store.ts';
+import { emailStore } from '../adapters/email-store.ts';
 import { effects } from '../app/effects-wiring.ts';
 import type { EmailRecord } from '../app/ports.ts';
 import { cases } from '../app/wiring.ts';
@@ -34,7 +36,7 @@ export const handler = observed('reconciler', async (): Promise<ReconcileReport>
   // span has closed would go out without the warnings that joined it in the last GRACE_MS.
   const digests = warningDigestMs(getPolicy()) !== null;
   const isHeldWarning = (emailKey: string | undefined) => digests && emailKey?.split('/')[2] === 'breach-warning';
-  const attention = (await caseRepository.needingAttention(200, new Date(now).toISOString())).filter((i) => i.since < olderThan || isHeldWarning(i.emailKey));
+  const attention = (await needingAttention(200, new Date(now).toISOString())).filter((i) => i.since < olderThan || isHeldWarning(i.emailKey));
   // The index is sorted by since: the oldest work not waiting for a digest is what has waited longest (the lag alarm's
   // metric; a held warning waits by design).
   const oldest = attention.find((i) => !isHeldWarning(i.emailKey));
@@ -45,13 +47,13 @@ export const handler = observed('reconciler', async (): Promise<ReconcileReport>
     report.checked++;
     try {
       if (item.kind === 'case') {
-        const c = await caseRepository.get(item.caseId);
+        const c = await caseStore.get(item.caseId);
         if (!c?.timer.pending) continue;
         await effects.handOverTimer(c);
         report.timersStarted++;
         logger.info('timer started by the reconciler', { caseId: item.caseId, timerVersion: c.timer.version });
       } else if (item.emailKey) {
-        const email = await caseRepository.getEmail(item.caseId, item.emailKey);
+        const email = await emailStore.getEmail(item.caseId, item.emailKey);
         if (!email) continue;
         if (email.template === 'breach-warning' && email.state === 'OWED') warnings.push(email);
         else if ((await effects.deliverEmail(email)) === 'SENT') report.emailsSent++;
@@ -76,12 +78,12 @@ export const handler = observed('reconciler', async (): Promise<ReconcileReport>
 async function replaceFailedTimers(): Promise<number> {
   let replaced = 0;
   for (const statusFilter of ['FAILED', 'TIMED_OUT'] as const) {
-    const r = await sfn.send(new ListExecutionsCommand({ stateMachineArn: stateMachineArn(), statusFilter, maxResults: 100 }));
+    const r = await sfn().send(new ListExecutionsCommand({ stateMachineArn: stateMachineArn(), statusFilter, maxResults: 100 }));
     for (const ex of r.executions ?? []) {
       const m = /^(.+)-v(\d+)$/.exec(ex.name ?? '');
       if (!m) continue;
       const [, caseId, version] = m as unknown as [string, string, string];
-      const c = await caseRepository.get(caseId);
+      const c = await caseStore.get(caseId);
       if (!c || c.timer.version !== Number(version) || nextWakeUp(c, getPolicy()) === null) continue;
       // A new timer version: the stream consumer starts its execution.
       await cases.changeCase(caseId, (cur) => ({ ...cur, timer: { version: cur.timer.version + 1, pending: true } }), {

@@ -178,13 +178,13 @@ describe('the short case reference', () => {
 
   it('is unique: a new case whose reference is taken gets the next one derived from its id, in the same transaction', async () => {
     // Prepare: the first reference of a new id claimed by another case (imported after the stack set the endpoints)
-    const { caseRepository } = await import('../../functions/adapters/case-repository.ts');
+    const { caseStore } = await import('../../functions/adapters/case-store.ts');
     const { caseReference, CreateCaseInput, newCase } = await import('../../functions/domain/operations.ts');
     const { cases } = await import('../../functions/app/wiring.ts');
     const { ulid } = await import('ulid');
     const id = ulid();
     const rival = newCase(ulid(), CreateCaseInput.parse(newCaseBody()), { now: new Date(), actor: { kind: 'client', id: 'test' }, policy: stack.policy, newId: ulid });
-    await caseRepository.commit({ case: { ...rival, reference: caseReference(id) }, expectedVersion: null, events: rival.newEvents, emails: [] });
+    await caseStore.commit({ case: { ...rival, reference: caseReference(id) }, expectedVersion: null, events: rival.newEvents, emails: [] });
     // Act
     const { case: c } = await cases.createCase(id, CreateCaseInput.parse(newCaseBody()), { kind: 'client', id: 'test' });
     // Assess

@@ -31,7 +31,7 @@ describe('suppressionsFrom', () => {
 });
 
 describe('handler', () => {
-  const send = vi.spyOn(ddb, 'send');
+  const send = vi.spyOn(ddb(), 'send');
   beforeEach(() => {
     process.env['TABLE_NAME'] = 'cases';
     send.mockReset();

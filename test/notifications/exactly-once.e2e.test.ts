@@ -47,7 +47,9 @@ afterAll(async () => {
 
 /** Modules imported after the stack started, so their SDK clients use the local endpoints. */
 async function app() {
-  const { caseRepository, emailItem } = await import('../../functions/adapters/case-repository.ts');
+  const { caseStore } = await import('../../functions/adapters/case-store.ts');
+  const { emailStore } = await import('../../functions/adapters/email-store.ts');
+  const { emailItem } = await import('../../functions/adapters/case-items.ts');
   const { effectUseCases } = await import('../../functions/app/effects.ts');
   const { sesMailer } = await import('../../functions/adapters/ses-mailer.ts');
   const { workflowTimer } = await import('../../functions/adapters/workflow-timer.ts');
@@ -57,15 +59,15 @@ async function app() {
   const { handler: evaluate } = await import('../../functions/workflow/evaluate.ts');
   const { ddb } = await import('../../functions/commons/clients/dynamodb.ts');
   const { PutCommand, QueryCommand } = await import('@aws-sdk/lib-dynamodb');
-  const effects = effectUseCases({ store: caseRepository, emails: caseRepository, timer: workflowTimer, mailer: sesMailer, composer: emailComposer, policy: getPolicy });
+  const effects = effectUseCases({ store: caseStore, emails: emailStore, timer: workflowTimer, mailer: sesMailer, composer: emailComposer, policy: getPolicy });
   /** The case's email items as stored (their delivery records). */
   const emailRecords = async (id: string) => {
-    const r = await ddb.send(
+    const r = await ddb().send(
       new QueryCommand({ TableName: stack.tableName, KeyConditionExpression: 'pk = :pk', FilterExpression: 'itemType = :e', ExpressionAttributeValues: { ':pk': `CASE#${id}`, ':e': 'EMAIL' }, ConsistentRead: true }),
     );
     return (r.Items ?? []) as import('../../functions/app/ports.ts').EmailRecord[];
   };
-  return { caseRepository, emailItem, effects, emailRecords, newCase, CreateCaseInput, evaluate, ddb, PutCommand };
+  return { caseStore, emailItem, effects, emailRecords, newCase, CreateCaseInput, evaluate, ddb, PutCommand };
 }
 
 /**
@@ -73,11 +75,11 @@ async function app() {
  * so the stream consumer leaves it alone. `withEmails: false` leaves its owed emails out, for the test to write.
  */
 async function orphanCase(customer: string, agoMs: number, withEmails = true, body: Record<string, unknown> = {}): Promise<CaseRecord> {
-  const { caseRepository, newCase, CreateCaseInput } = await app();
+  const { caseStore, newCase, CreateCaseInput } = await app();
   const input = CreateCaseInput.parse(newCaseBody({ customer: { id: customer, email: customer }, ...body }));
   const c = newCase(ulid(), input, { now: new Date(Date.now() - agoMs), actor: { kind: 'client', id: 'test' }, policy: stack.policy, newId: ulid });
   const unstarted = { ...c, timer: { version: 1, pending: false } };
-  await caseRepository.commit({ case: unstarted, expectedVersion: null, events: c.newEvents, emails: withEmails ? c.owedEmails : [] });
+  await caseStore.commit({ case: unstarted, expectedVersion: null, events: c.newEvents, emails: withEmails ? c.owedEmails : [] });
   await stack.drained();
   return c;
 }
@@ -152,7 +154,7 @@ describe('replaying a notification step', () => {
     const crashed = await orphanCase(oldCustomer, 0, false);
     const busy = await orphanCase(freshCustomer, 0, false);
     const claim = (c: CaseRecord, claimedAt: string) =>
-      ddb.send(new PutCommand({ TableName: stack.tableName, Item: { ...emailItem(c.id, c.owedEmails[0]!, c.updatedAt), state: 'SENDING', claimedAt } }));
+      ddb().send(new PutCommand({ TableName: stack.tableName, Item: { ...emailItem(c.id, c.owedEmails[0]!, c.updatedAt), state: 'SENDING', claimedAt } }));
     await claim(crashed, new Date(Date.now() - 10 * 60_000).toISOString());
     await claim(busy, new Date().toISOString());
     await stack.drained(); // the stream consumer sees both claims first

@@ -196,7 +196,7 @@ describe('SES failures', () => {
       sns({ eventType: 'Bounce', bounce: { bounceType: 'Permanent', bounceSubType: 'General', bouncedRecipients: [{ emailAddress: 'Bouncing.E2E@example.org' }] }, mail: {} }) as never,
     );
     await onSesFeedback(sns({ eventType: 'Complaint', complaint: { complainedRecipients: [{ emailAddress: complaining }], complaintFeedbackType: 'abuse' }, mail: {} }) as never);
-    const item = await ddb.send(new GetCommand({ TableName: process.env['TABLE_NAME']!, Key: suppressionKey(bouncing) }));
+    const item = await ddb().send(new GetCommand({ TableName: process.env['TABLE_NAME']!, Key: suppressionKey(bouncing) }));
     expect(item.Item).toBeDefined();
 
     // Act: later emails to them

@@ -63,7 +63,7 @@ describe('overdue', () => {
 
   it('sends one apology and no stale status updates when a late wake-up escalates twice and passes the deadline at once', async () => {
     // Prepare: an engineering case (1 s levels) whose timer never ran: L1 at 1 s, L2 at 2 s and overdue at 3 s are due
-    const { caseRepository } = await import('../../functions/adapters/case-repository.ts');
+    const { caseStore } = await import('../../functions/adapters/case-store.ts');
     const { newCase, CreateCaseInput } = await import('../../functions/domain/operations.ts');
     const { handler: evaluate } = await import('../../functions/workflow/evaluate.ts');
     const customer = 'batch.e2e@example.org';
@@ -71,7 +71,7 @@ describe('overdue', () => {
     const input = CreateCaseInput.parse(newCaseBody({ customer: { id: 'late-2', email: customer }, category: 'bug' }));
     const c = newCase(id, input, { now: new Date(Date.now() - 5_000), actor: { kind: 'client', id: 'test' }, policy: stack.policy, newId: ulid });
     // Written as confirmed, so no execution of its own wakes it before the test does.
-    await caseRepository.commit({ case: { ...c, timer: { version: 1, pending: false } }, expectedVersion: null, events: c.newEvents, emails: c.owedEmails });
+    await caseStore.commit({ case: { ...c, timer: { version: 1, pending: false } }, expectedVersion: null, events: c.newEvents, emails: c.owedEmails });
 
     // Act: the timer finally wakes
     await evaluate({ caseId: id, timerVersion: 1 });

@@ -20,7 +20,7 @@ describe('a case with a long history', () => {
     // Prepare: the write capacity of every TransactWriteItems the handlers make (same process: the stack's own client)
     const { ddb } = await import('../../functions/commons/clients/dynamodb.ts');
     const consumed: number[] = [];
-    ddb.middlewareStack.add(
+    ddb().middlewareStack.add(
       (next, context) => async (args) => {
         const input = args.input as Record<string, unknown>;
         if (context.commandName === 'TransactWriteItemsCommand') input['ReturnConsumedCapacity'] = 'TOTAL';

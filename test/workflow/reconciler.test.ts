@@ -19,15 +19,16 @@ describe('reconciler', () => {
   it('starts the missing timer and sends the owed email of a case whose effects were never done', async () => {
     // Prepare: a case committed 10 s ago whose stream records nobody consumed (imported after the stack set the SDK
     // endpoints).
-    const { caseRepository } = await import('../../functions/adapters/case-repository.ts');
+    const { caseStore } = await import('../../functions/adapters/case-store.ts');
+    const { needingAttention } = await import('../../functions/adapters/case-queries.ts');
     const { newCase, CreateCaseInput } = await import('../../functions/domain/operations.ts');
     const id = ulid();
     const input = CreateCaseInput.parse(newCaseBody({ customer: { id: 'orphan', email: 'orphan@example.org' } }));
     const c = newCase(id, input, { now: new Date(Date.now() - 10_000), actor: { kind: 'client', id: 'test' }, policy: stack.policy, newId: ulid });
-    await caseRepository.commit({ case: c, expectedVersion: null, events: c.newEvents, emails: c.owedEmails });
+    await caseStore.commit({ case: c, expectedVersion: null, events: c.newEvents, emails: c.owedEmails });
     const before = (await api.get(`/cases/${id}/workflow`)).body;
     expect(before.executions[0].status).toBe('NOT_STARTED');
-    const pending = await caseRepository.needingAttention(100, new Date().toISOString());
+    const pending = await needingAttention(100, new Date().toISOString());
     expect(pending.filter((p) => p.caseId === id).map((p) => p.kind).sort()).toEqual(['case', 'email']);
 
     // Act
@@ -39,7 +40,7 @@ describe('reconciler', () => {
     expect(after.timerPending).toBe(false);
     const sent = (await api.emails()).filter((e) => e.destination.to.includes('orphan@example.org'));
     expect(sent).toHaveLength(1);
-    expect((await caseRepository.needingAttention(100, new Date().toISOString())).filter((p) => p.caseId === id)).toEqual([]);
+    expect((await needingAttention(100, new Date().toISOString())).filter((p) => p.caseId === id)).toEqual([]);
 
     // Running it again changes nothing and sends nothing.
     await stack.reconcile();
