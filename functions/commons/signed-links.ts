@@ -2,7 +2,7 @@
 // by the change they make (a case takes one rating), so a replayed link changes nothing.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { InvalidLinkError } from '../domain/errors.ts';
-import { secrets } from './clients/secrets.ts';
+import { secretString } from './clients/secrets.ts';
 
 export type LinkPurpose = 'feedback';
 
@@ -54,8 +54,8 @@ export function verifyLink(token: string, purpose: LinkPurpose, key: string, now
 }
 
 /**
- * The signing key: on AWS a Secrets Manager secret (LINK_SIGNING_SECRET_ARN, fetched once and cached by
- * Powertools); locally the stack passes a key kept in the data folder as LINK_SIGNING_KEY.
+ * The signing key: on AWS a Secrets Manager secret (LINK_SIGNING_SECRET_ARN, fetched once an hour at most);
+ * locally the stack passes a key kept in the data folder as LINK_SIGNING_KEY.
  */
 export async function linkSigningKey(): Promise<string> {
   const key = process.env['LINK_SIGNING_KEY'] ?? (await secretKey());
@@ -66,7 +66,7 @@ export async function linkSigningKey(): Promise<string> {
 async function secretKey(): Promise<string | undefined> {
   const arn = process.env['LINK_SIGNING_SECRET_ARN'];
   if (!arn) return undefined;
-  return (await secrets().get(arn, { maxAge: 3600 })) as string | undefined;
+  return secretString(arn, 3600);
 }
 
 // ---- reply addresses ----
