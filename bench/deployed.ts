@@ -121,7 +121,7 @@ async function referenceBundles(clientSets: readonly (readonly string[])[]): Pro
   const outRoot = removeOnExit(mkdtempSync(join(tmpdir(), 'escalator-bench-ref-')));
   const refs: { label: string; kind: Bundle['kind']; src: string }[] = [
     { label: 'BASELINE: DynamoDBClient + PutItem', kind: 'baseline', src: 'fixtures/baseline-handler.ts' },
-    { label: 'what-if: baseline with its client built at import (as every function here builds its clients)', kind: 'what-if', src: 'fixtures/baseline-client-at-import.ts' },
+    { label: 'what-if: baseline with its client built at import (what building a client costs; every function builds its clients on first use, as the baseline does)', kind: 'what-if', src: 'fixtures/baseline-client-at-import.ts' },
     { label: 'what-if: baseline + Powertools Tracer (aws-xray-sdk-core) on its client', kind: 'what-if', src: 'fixtures/baseline-powertools-tracer.ts' },
     { label: 'what-if: baseline + what every function must carry (traced document client, Powertools Logger and Metrics, the middy stack), none of our code', kind: 'what-if', src: 'fixtures/baseline-required-stack.ts' },
     ...(existsSync(join(BENCH_DIR, 'fixtures/baseline-escalator-tracing.ts'))
