@@ -1,7 +1,7 @@
 // Secondary adapter plumbing: when an SDK client is built. Building one (its config resolution, middleware stack,
 // protocol and HTTP handler) is ~5 ms of first-run code. An on-demand cold start pays it once whether it happens in
 // the init phase or in the first call, and the request waits either way; built on first use, a call that never
-// reaches the service (a rejected token, a bad body, the OpenAPI document) never pays it. That is also how the bare
+// reaches the service (a body that fails validation, the OpenAPI document) never pays it. That is also how the bare
 // handler we measure cold start against (bench/fixtures/baseline-handler.ts) builds its client, so the import the
 // benchmarks compare is like for like (issue 14). Where Lambda initialises an environment before any request
 // (provisioned concurrency, SnapStart) the client is built during init, when no one is waiting.

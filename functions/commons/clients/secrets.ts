@@ -1,8 +1,8 @@
 // Secondary adapter plumbing: a secret's string from Secrets Manager, cached for as long as the caller allows (the
 // link key: an hour), with the client built on first use (./first-use.ts), traced, so the fetch shows in X-Ray like
 // every other SDK call. Only on AWS: locally the key comes from LINK_SIGNING_KEY. One GetSecretValue and a cache of
-// its answer is all we need of a parameters library, and it costs the four functions that read the key nothing
-// more (Powertools Parameters carried 5 KB into each; issue 14).
+// its answer is all the link key needs of a parameters library; Powertools Parameters carried 5 KB into each of the
+// four functions that read it (issue 14).
 // Imported statically: `import()` of the SDK hands back its whole namespace, and esbuild then keeps every command's
 // schema (+12 KB in each function that reads the key).
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
