@@ -31,9 +31,34 @@ interface Handler {
   readonly export: string;
 }
 
+const builds = new Map<string, Promise<{ code: string; inputs: string[] }>>();
+
+/** The function's bundle as deployed: its code and the source files in it (each function built once per run). */
+function built(handler: Handler): Promise<{ code: string; inputs: string[] }> {
+  const key = `${handler.file}#${handler.export}`;
+  let b = builds.get(key);
+  if (!b) {
+    b = build({ ...deployedBuildOptions(target, policy, escalatorBundling), entryPoints: [functionEntry(handler)], outfile: join(ROOT, 'out.mjs'), write: false, sourcemap: false, metafile: true }).then((out) => ({
+      code: out.outputFiles.find((f) => f.path.endsWith('.mjs'))!.text,
+      inputs: Object.keys(out.metafile.inputs),
+    }));
+    builds.set(key, b);
+  }
+  return b;
+}
+
 async function bundled(handler: Handler): Promise<string> {
-  const out = await build({ ...deployedBuildOptions(target, policy, escalatorBundling), entryPoints: [functionEntry(handler)], outfile: join(ROOT, 'out.mjs'), write: false, sourcemap: false });
-  return out.outputFiles.find((f) => f.path.endsWith('.mjs'))!.text;
+  return (await built(handler)).code;
+}
+
+/** Packages the bundle holds from more than one folder (two versions, or one version installed twice). */
+function duplicatePackages(inputs: readonly string[]): Record<string, string[]> {
+  const roots = new Map<string, Set<string>>();
+  for (const f of inputs) {
+    const m = /^(.*node_modules\/((?:@[^/]+\/)?[^/]+))\//.exec(f);
+    if (m) roots.set(m[2]!, (roots.get(m[2]!) ?? new Set()).add(m[1]!));
+  }
+  return Object.fromEntries([...roots].filter(([, r]) => r.size > 1).map(([name, r]) => [name, [...r].sort()]));
 }
 
 async function contractsIn(handler: Handler): Promise<string[]> {
@@ -91,6 +116,24 @@ describe('HTTP function bundles', () => {
   it.each(deployed)('$file#$export carries the policy\'s schema only if it validates drafts', async (handler) => {
     expect((await bundled(handler)).includes(POLICY_SCHEMA_TEXT)).toBe(VALIDATES_POLICIES.includes(handler.file));
   }, 60_000);
+
+  // Two copies of a package cost their bytes twice (issue 14): Powertools' batch and parameters pinned their own
+  // commons, and dom-serializer pinned an older entities with its own decode tables (74 KB in the inbound function);
+  // package.json's overrides make them share one.
+  it.each(deployed)('$file#$export holds one copy of every package', async (handler) => {
+    expect(duplicatePackages((await built(handler)).inputs)).toEqual({});
+  }, 60_000);
+
+  it('tells a package bundled from two folders (the check above can fail)', () => {
+    expect(
+      duplicatePackages([
+        'node_modules/entities/lib/esm/index.js',
+        'node_modules/htmlparser2/node_modules/entities/dist/esm/decode.js',
+        'node_modules/@aws-sdk/core/dist-es/index.js',
+        'functions/inbound/parse.ts',
+      ]),
+    ).toEqual({ entities: ['node_modules/entities', 'node_modules/htmlparser2/node_modules/entities'] });
+  });
 
   it('builds every function with the validated policy, defaults applied', () => {
     const define = escalatorBundling(policy).define['process.env.ESCALATOR_POLICY_JSON'];
