@@ -9,12 +9,15 @@
 //   node --import tsx bench/deployed.ts [--runs 7] [--cdk-out dir]   (without --cdk-out: synthesizes into a temp dir)
 //   node --import tsx bench/deployed.ts --cdk-out before=dirA,after=dirB   two assemblies side by side in one run
 //   … --node /path/to/node   import with another Node.js (the functions run on nodejs24.x; this machine has Node 20)
+//   … --instructions         also count each import's instructions under valgrind (callgrind): CPU time on a shared
+//                            2-core VM moves by ±0.1× between runs, an instruction count by about 1 %
 //
 // A function that needs more AWS services than the baseline's one carries their clients whatever its own code does.
 // So each set of clients a deployed bundle holds (read off its source map) gets a second reference too: the baseline
 // with those same clients, each sending one command. The budget stays the issue's (against the bare handler); the
 // same-clients figures say what a function's own code and libraries add on top of the services it has to call.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -161,6 +164,26 @@ async function probe(file: string, execPath?: string): Promise<Probe> {
   return JSON.parse(out) as Probe;
 }
 
+/**
+ * The instructions a fresh `node` executes to import the bundle (callgrind's count, every thread), less those of
+ * importing an empty module (`emptyCount`): Node's own start-up is not the bundle's. Unlike CPU time it does not
+ * depend on what else the machine is doing, so it tells a real change from noise; it is not time (cache misses and
+ * the JIT's own threads weigh differently), so the budget stays on CPU time and this column backs it up.
+ */
+async function importInstructions(file: string, execPath: string | undefined, emptyCount = 0): Promise<number> {
+  const args = ['--tool=callgrind', '--callgrind-out-file=/dev/null', execPath ?? process.execPath, join(BENCH_DIR, 'import-probe.mjs'), pathToFileURL(file).href];
+  const stderr = await new Promise<string>((resolveRun, reject) => {
+    const child = spawn('valgrind', args, { cwd: ROOT, env: { ...PROBE_ENV, NODE_OPTIONS: '--enable-source-maps' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolveRun(err) : reject(new Error(`valgrind exited with ${code}: ${err.slice(-500)}`))));
+  });
+  const collected = /Collected\s*:\s*(\d+)/.exec(stderr);
+  if (!collected) throw new Error(`no instruction count from valgrind: ${stderr.slice(-500)}`);
+  return Number(collected[1]) - emptyCount;
+}
+
 export interface DeployedRow {
   label: string;
   kind: Bundle['kind'];
@@ -169,6 +192,9 @@ export interface DeployedRow {
   sizeRatio: number;
   cpuMs: number;
   cpuRatio: number;
+  /** With --instructions: the import's instructions (Node's start-up excluded) and their ratio to the baseline's. */
+  instructions?: number;
+  instructionRatio?: number;
   /** The fastest of the runs against the baseline's fastest: the cost with the least interference from other load. */
   minCpuRatio: number;
   wallMs: number;
@@ -207,6 +233,16 @@ async function measure(): Promise<PartOutcome<DeployedRow[]>> {
     }
   }
 
+  const instructions = new Map<Bundle, number>();
+  if (process.argv.includes('--instructions')) {
+    progress(`deployed: counting each import's instructions under valgrind (about 10 s each)…`);
+    const empty = join(removeOnExit(mkdtempSync(join(tmpdir(), 'escalator-bench-empty-'))), 'index.mjs');
+    writeFileSync(empty, 'export const handler = async () => {};\n');
+    const emptyCount = median([await importInstructions(empty, node), await importInstructions(empty, node), await importInstructions(empty, node)]);
+    for (const b of bundles) instructions.set(b, await importInstructions(b.file, node, emptyCount));
+  }
+  const baseInstructions = instructions.get(base);
+
   const baseCpu = median(samples.get(base)!.map((p) => p.cpuMs));
   const baseMinCpu = Math.min(...samples.get(base)!.map((p) => p.cpuMs));
   // A bundle's CPU over its same-clients baseline: both were paired with the bare handler, so divide those ratios.
@@ -231,6 +267,7 @@ async function measure(): Promise<PartOutcome<DeployedRow[]>> {
       cpuRatio,
       minCpuRatio,
       wallMs: median(s.map((p) => p.ms)),
+      ...(instructions.has(b) && baseInstructions ? { instructions: instructions.get(b)!, instructionRatio: instructions.get(b)! / baseInstructions } : {}),
       ...(b.clients ? { clients: b.clients } : {}),
       ...(ref ? { sameClients: { label: ref.label, sizeRatio: b.bytes / ref.bytes, cpuRatio: cpuRatio / cpuOverBase(ref) } } : {}),
       withinBudget: !error && sizeRatio <= SIZE_BUDGET && cpuRatio <= CPU_BUDGET,
@@ -240,14 +277,17 @@ async function measure(): Promise<PartOutcome<DeployedRow[]>> {
   const deployed = rows.filter((r) => r.kind === 'deployed');
   const over = deployed.filter((r) => !r.withinBudget);
   const range = (xs: number[]) => `${fmtRatio(Math.min(...xs))}–${fmtRatio(Math.max(...xs))}`;
+  const counted = instructions.size > 0;
+  const overOnInstructions = deployed.filter((r) => r.sizeRatio > SIZE_BUDGET || (r.instructionRatio ?? 0) > CPU_BUDGET);
   const markdown = [
     `### Deployed bundles (from the synthesized cloud assembly) against the bare handler`,
     ``,
     `Every \`AWS::Lambda::Function\` asset \`cdk synth\` produces (bundles shared by several functions counted once), imported — never called — in a fresh \`node\` (${nodeVersion}) with \`NODE_OPTIONS=--enable-source-maps\` as deployed, ${runs} rounds round-robin, each import right after one of the baseline; import CPU ms is the median, × baseline the median of each import over the baseline import just before it. ` +
-      `The baseline is bench/fixtures/baseline-handler.ts bundled with the same esbuild options in the same run. Budget: size ≤ ${SIZE_BUDGET}×, import CPU (median) ≤ ${CPU_BUDGET}×; the fastest run against the baseline's fastest is the cost with the least interference from other load.`,
+      `The baseline is bench/fixtures/baseline-handler.ts bundled with the same esbuild options in the same run. Budget: size ≤ ${SIZE_BUDGET}×, import CPU (median) ≤ ${CPU_BUDGET}×; the fastest run against the baseline's fastest is the cost with the least interference from other load.` +
+      (counted ? ` Import instructions: one count per bundle under valgrind's callgrind (every thread), less an empty module's (Node's start-up), in millions.` : ''),
     ``,
     table(
-      ['bundle', 'functions', 'KB', '× baseline', 'import CPU ms', '× baseline', 'fastest run × baseline\'s', 'import wall ms', 'within budget', 'SDK clients', 'KB × same-clients baseline', 'CPU × same-clients baseline'],
+      ['bundle', 'functions', 'KB', '× baseline', 'import CPU ms', '× baseline', 'fastest run × baseline\'s', 'import wall ms', 'within budget', 'SDK clients', 'KB × same-clients baseline', 'CPU × same-clients baseline', ...(counted ? ['import instructions (M)', '× baseline'] : [])],
       rows.map((r) => [
         r.kind === 'deployed' ? r.label : `_${r.label}_`,
         String(r.functions.length || ''),
@@ -261,13 +301,20 @@ async function measure(): Promise<PartOutcome<DeployedRow[]>> {
         (r.clients ?? []).join(', '),
         r.sameClients ? fmtRatio(r.sameClients.sizeRatio) : '',
         r.sameClients ? fmtRatio(r.sameClients.cpuRatio) : '',
+        ...(counted ? [r.instructions === undefined ? '' : (r.instructions / 1e6).toFixed(1), r.instructionRatio === undefined ? '' : fmtRatio(r.instructionRatio)] : []),
       ]),
-      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'l', 'r', 'r'],
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'l', 'r', 'r', ...(counted ? (['r', 'r'] as const) : [])],
     ),
   ].join('\n');
   const summary = [
     `baseline ${fmtKB(base.bytes)} KB, ${fmtMs(baseCpu)} ms import CPU; ${deployed.length} deployed bundles: size ${range(deployed.map((r) => r.sizeRatio))}, import CPU ${range(deployed.map((r) => r.cpuRatio))}`,
     over.length ? `${over.length} of ${deployed.length} over budget (${SIZE_BUDGET}× size / ${CPU_BUDGET}× CPU): ${over.map((r) => r.label).join(', ')}` : `every deployed bundle within budget (${SIZE_BUDGET}× size, ${CPU_BUDGET}× CPU)`,
+    ...(counted
+      ? [
+          `import instructions × baseline: ${range(deployed.map((r) => r.instructionRatio!))}; ` +
+            (overOnInstructions.length ? `${overOnInstructions.length} of ${deployed.length} over ${SIZE_BUDGET}× size or ${CPU_BUDGET}× instructions: ${overOnInstructions.map((r) => r.label).join(', ')}` : `every deployed bundle within ${SIZE_BUDGET}× size and ${CPU_BUDGET}× instructions`),
+        ]
+      : []),
     `against the baseline with the same SDK clients: size ${range(deployed.filter((r) => r.sameClients).map((r) => r.sameClients!.sizeRatio))}, import CPU ${range(deployed.filter((r) => r.sameClients).map((r) => r.sameClients!.cpuRatio))}`,
     ...rows.filter((r) => r.kind === 'what-if' || r.kind === 'same-clients').map((r) => `${r.label}: ${fmtKB(r.bytes)} KB (${fmtRatio(r.sizeRatio)}), import CPU ${fmtMs(r.cpuMs)} ms (${fmtRatio(r.cpuRatio)})`),
   ];
