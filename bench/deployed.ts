@@ -10,7 +10,7 @@
 //   node --import tsx bench/deployed.ts --cdk-out before=dirA,after=dirB   two assemblies side by side in one run
 //   … --node /path/to/node   import with another Node.js (the functions run on nodejs24.x; this machine has Node 20)
 //   … --instructions         also count each import's instructions under valgrind (callgrind): CPU time on a shared
-//                            2-core VM moves by ±0.1× between runs, an instruction count by about 1 %
+//                            2-core VM moves by ±0.1× between runs, an instruction count by about 1.5 %
 //
 // A function that needs more AWS services than the baseline's one carries their clients whatever its own code does.
 // So each set of clients a deployed bundle holds (read off its source map) gets a second reference too: the baseline
@@ -176,7 +176,7 @@ async function importInstructions(file: string, execPath: string | undefined, em
     const child = spawn('valgrind', args, { cwd: ROOT, env: { ...PROBE_ENV, NODE_OPTIONS: '--enable-source-maps' }, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.on('error', reject);
+    child.on('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? new Error('--instructions needs valgrind on PATH (Debian: apt-get install valgrind)') : e));
     child.on('exit', (code) => (code === 0 ? resolveRun(err) : reject(new Error(`valgrind exited with ${code}: ${err.slice(-500)}`))));
   });
   const collected = /Collected\s*:\s*(\d+)/.exec(stderr);
