@@ -8,7 +8,6 @@
 // (libmime, iconv-lite, encoding-japanese, he): the function's bundle went from 2523 KB to 942 KB.
 import { createHash } from 'node:crypto';
 import EmailReplyParser from 'email-reply-parser';
-import { convert } from 'html-to-text';
 import PostalMime, { addressParser, decodeWords, type Attachment, type Header } from 'postal-mime';
 import { DEFAULT_MAX_ATTACHMENT_BYTES, MAX_REPLY_CHARS } from '../domain/inbound.ts';
 
@@ -44,7 +43,13 @@ export interface ParsedMail {
  */
 const QUOTE_CONTAINERS = ['div.gmail_quote', 'blockquote.gmail_quote', 'blockquote[type=cite]', 'div.moz-cite-prefix', 'div.yahoo_quoted', 'div#appendonsend'];
 
-function htmlText(html: string): string {
+/**
+ * html-to-text (with htmlparser2 and its entity tables, 117 KB) is loaded on first need: most replies carry a text
+ * part and never need it, so the function's cold start does not evaluate it (the bundle holds it all the same; esbuild
+ * inlines the import, test/cdk/bundles.test.ts).
+ */
+async function htmlText(html: string): Promise<string> {
+  const { convert } = await import('html-to-text');
   return convert(html, {
     wordwrap: false,
     selectors: [
@@ -164,7 +169,7 @@ export async function parseMail(raw: Buffer, opts: { maxAttachmentBytes?: number
   const headers = headerMap(mail.headers);
   // postal-mime makes no text of an HTML-only message (text is absent), so our conversion — which leaves the quoted
   // history out — is used for it. A message with a text part somewhere has its text.
-  const body = c1AsWindows1252(mail.text?.trim() ? mail.text : mail.html ? htmlText(mail.html) : '');
+  const body = c1AsWindows1252(mail.text?.trim() ? mail.text : mail.html ? await htmlText(mail.html) : '');
   let text = visibleReply(body);
   const truncated = text.length > MAX_REPLY_CHARS;
   if (truncated) text = `${text.slice(0, MAX_REPLY_CHARS - 1)}…`;

@@ -5,8 +5,10 @@
 // spreads an object at the top level would pin every contract into every function (issue 14: bytes and import CPU);
 // these tests name the module it happened in. And no function validates the policy it was built with again: only the
 // simulate route (drafts) and the OpenAPI document (which describes that route) carry the policy's schema.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { deployedBuildOptions } from '../../bench/cold-start.ts';
@@ -139,4 +141,25 @@ describe('HTTP function bundles', () => {
     const define = escalatorBundling(policy).define['process.env.ESCALATOR_POLICY_JSON'];
     expect(JSON.parse(JSON.parse(define) as string)).toEqual(parsePolicy(JSON.parse(readFileSync(join(ROOT, 'policies/default.json'), 'utf8'))));
   });
+});
+
+// The inbound function loads html-to-text only for an HTML-only reply (functions/inbound/parse.ts). On Lambda there is
+// no node_modules: the import must be one esbuild inlined, so the bundle, run from a folder with no packages near it,
+// still makes text of such a reply.
+describe('the inbound function\'s bundle', () => {
+  it('makes text of an HTML-only reply with the html-to-text the bundle holds', async () => {
+    const { code } = await built({ file: 'functions/inbound/parse.ts', export: 'parseMail' });
+    expect(code).not.toMatch(/import\(["']html-to-text["']\)/);
+    const dir = mkdtempSync(join(tmpdir(), 'escalator-bundle-'));
+    try {
+      const file = join(dir, 'parse.mjs');
+      writeFileSync(file, code);
+      const { parseMail } = (await import(pathToFileURL(file).href)) as typeof import('../../functions/inbound/parse.ts');
+      const mail = await parseMail(readFileSync(join(ROOT, 'test/fixtures/mail/apple-mail-html-only.eml')));
+      expect(mail.text).toMatch(/^Bonjour,\n\nle colis est arrivé ce matin/);
+      expect(mail.text).not.toMatch(/<|wrote:/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
