@@ -40,29 +40,30 @@ export function loggedErrors(): LoggedError[] {
 
 const ERROR_LINE = /"level"\s*:\s*"(ERROR|CRITICAL)"/;
 
+/**
+ * Takes one structured line out of the output: ERROR/CRITICAL entries are captured (and recorded), INFO/DEBUG/TRACE
+ * entries and EMF documents only recorded. Anything else — WARN entries, text that is not one JSON line — is left to
+ * be printed (false).
+ */
+function keep(text: string | undefined): boolean {
+  if (!text) return false;
+  const error = ERROR_LINE.test(text);
+  if (!error && !QUIET_LINE.test(text)) return false;
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return false; // not one JSON line: print it
+  }
+  if (error) captured.push({ message: String(entry['message'] ?? ''), entry });
+  lines.push(entry);
+  return true;
+}
+
 for (const method of ['log', 'info', 'warn', 'error'] as const) {
   const original = console[method].bind(console);
   console[method] = (...args: unknown[]) => {
-    const text = args.length === 1 && typeof args[0] === 'string' ? args[0] : undefined;
-    if (text && !ERROR_LINE.test(text) && QUIET_LINE.test(text)) {
-      try {
-        lines.push(JSON.parse(text) as Record<string, unknown>);
-        return;
-      } catch {
-        // not one JSON line: print it
-      }
-    }
-    if (text && ERROR_LINE.test(text)) {
-      try {
-        const entry = JSON.parse(text) as Record<string, unknown>;
-        captured.push({ message: String(entry['message'] ?? ''), entry });
-        lines.push(entry);
-        return;
-      } catch {
-        // not one JSON line: print it
-      }
-    }
-    original(...args);
+    if (!keep(args.length === 1 && typeof args[0] === 'string' ? args[0] : undefined)) original(...args);
   };
 }
 
@@ -70,30 +71,9 @@ for (const method of ['log', 'info', 'warn', 'error'] as const) {
 for (const stream of [process.stdout, process.stderr]) {
   const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
   stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-    const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : undefined;
-    if (text && !ERROR_LINE.test(text) && QUIET_LINE.test(text)) {
-      try {
-        lines.push(JSON.parse(text) as Record<string, unknown>);
-        const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
-        done?.();
-        return true;
-      } catch {
-        // not one JSON line: write it
-      }
-    }
-    if (text && ERROR_LINE.test(text)) {
-      try {
-        const entry = JSON.parse(text) as Record<string, unknown>;
-        captured.push({ message: String(entry['message'] ?? ''), entry });
-        lines.push(entry);
-        const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
-        done?.();
-        return true;
-      } catch {
-        // not one JSON line: write it
-      }
-    }
-    return write(chunk, ...rest);
+    if (!keep(typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : undefined)) return write(chunk, ...rest);
+    (rest.find((r) => typeof r === 'function') as (() => void) | undefined)?.();
+    return true;
   }) as typeof stream.write;
 }
 
