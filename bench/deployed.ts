@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { deployedBuildOptions, PROBE_ENV } from './cold-start.ts';
+import { bareHandlerBuildOptions, deployedBuildOptions, PROBE_ENV } from './cold-start.ts';
 import { argValue, BENCH_DIR, fmtKB, fmtMs, fmtRatio, mainPart, median, progress, removeOnExit, ROOT, runNode, table, type PartOutcome } from './support.ts';
 
 export const SIZE_BUDGET = 1.4;
@@ -120,10 +120,18 @@ async function referenceBundles(clientSets: readonly (readonly string[])[]): Pro
   const { NODE_RUNTIME, escalatorBundling } = await import('../lib/escalator-function.ts');
   const target = NODE_RUNTIME.name.replace(/^nodejs(\d+).*$/, 'node$1');
   const { policy } = (await import('../lib/policy-file.ts')).loadPolicy(join(ROOT, 'policies', 'default.json'));
-  const options = deployedBuildOptions(target, policy, escalatorBundling);
+  // Every reference is a bare handler as anyone would bundle it, with the SDK's default credential chain; one what-if
+  // shows the bare handler built exactly as the functions are (their alias of that chain to Lambda's environment).
+  const options = bareHandlerBuildOptions(target, policy, escalatorBundling);
   const outRoot = removeOnExit(mkdtempSync(join(tmpdir(), 'escalator-bench-ref-')));
-  const refs: { label: string; kind: Bundle['kind']; src: string }[] = [
+  const refs: { label: string; kind: Bundle['kind']; src: string; asDeployed?: true }[] = [
     { label: 'BASELINE: DynamoDBClient + PutItem', kind: 'baseline', src: 'fixtures/baseline-handler.ts' },
+    {
+      label: "what-if: baseline built as the functions are, with Lambda's environment credentials in place of the SDK's default chain (functions/commons/clients/lambda-credentials.ts)",
+      kind: 'what-if',
+      src: 'fixtures/baseline-handler.ts',
+      asDeployed: true,
+    },
     { label: 'what-if: baseline with its client built at import (what building a client costs; every function builds its clients on first use, as the baseline does)', kind: 'what-if', src: 'fixtures/baseline-client-at-import.ts' },
     { label: 'what-if: baseline + Powertools Tracer (aws-xray-sdk-core) on its client', kind: 'what-if', src: 'fixtures/baseline-powertools-tracer.ts' },
     { label: 'what-if: baseline + what every function must carry (traced document client, Powertools Logger and Metrics, the middy stack), none of our code', kind: 'what-if', src: 'fixtures/baseline-required-stack.ts' },
@@ -134,7 +142,7 @@ async function referenceBundles(clientSets: readonly (readonly string[])[]): Pro
   const out: Bundle[] = [];
   for (const [i, r] of refs.entries()) {
     const file = join(outRoot, String(i), 'index.mjs');
-    await build({ ...options, entryPoints: [join(BENCH_DIR, r.src)], outfile: file });
+    await build({ ...(r.asDeployed ? deployedBuildOptions(target, policy, escalatorBundling) : options), entryPoints: [join(BENCH_DIR, r.src)], outfile: file });
     out.push({ label: r.label, kind: r.kind, functions: [], file, bytes: statSync(file).size });
   }
   // The bare handler is the same-clients baseline of a DynamoDB-only function; every other set gets its own.

@@ -78,6 +78,10 @@ export function escalatorBundling(policy: Policy) {
     banner: "import { createRequire as __escalatorCreateRequire } from 'node:module'; const require = __escalatorCreateRequire(import.meta.url);",
     minify: true,
     define: { 'process.env.ESCALATOR_POLICY_JSON': JSON.stringify(JSON.stringify(policy)) },
+    // Lambda's credentials are in the environment: the SDK's default chain is replaced by the environment provider
+    // alone (why, and what it saves: functions/commons/clients/lambda-credentials.ts). Paths are from the repo root,
+    // esbuild's working directory.
+    alias: { '@aws-sdk/credential-provider-node': './functions/commons/clients/lambda-credentials.ts' },
   };
 }
 
@@ -99,6 +103,7 @@ export class EscalatorFunction extends NodejsFunction {
       },
     });
     const entry = functionEntry(props.handler);
+    const { alias, ...shared } = escalatorBundling(props.policy);
     super(scope, id, {
       entry,
       handler: props.handler.export,
@@ -119,7 +124,8 @@ export class EscalatorFunction extends NodejsFunction {
         ...props.environment,
       },
       bundling: {
-        ...escalatorBundling(props.policy),
+        ...shared,
+        esbuildArgs: { '--alias': Object.entries(alias).map(([from, to]) => `${from}=${to}`) },
         format: OutputFormat.ESM,
         sourceMap: true,
         sourceMapMode: SourceMapMode.DEFAULT,

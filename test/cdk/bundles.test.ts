@@ -5,13 +5,14 @@
 // spreads an object at the top level would pin every contract into every function (issue 14: bytes and import CPU);
 // these tests name the module it happened in. And no function validates the policy it was built with again: only the
 // simulate route (drafts) and the OpenAPI document (which describes that route) carry the policy's schema.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { describe, expect, it } from 'vitest';
-import { deployedBuildOptions } from '../../bench/cold-start.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bareHandlerBuildOptions, deployedBuildOptions } from '../../bench/cold-start.ts';
 import { escalatorBundling, HANDLER_METADATA_KEY, NODE_RUNTIME } from '../../lib/escalator-function.ts';
 import { functionEntry } from '../../lib/function-entry.ts';
 import { loadPolicy } from '../../lib/policy-file.ts';
@@ -137,6 +138,12 @@ describe('HTTP function bundles', () => {
     ).toEqual({ entities: ['node_modules/entities', 'node_modules/htmlparser2/node_modules/entities'] });
   });
 
+  // Lambda's credentials are in the environment; the SDK's default chain is aliased away at build time
+  // (functions/commons/clients/lambda-credentials.ts): none of its other providers or their nested clients is bundled.
+  it.each(deployed)('$file#$export holds no credential provider but the environment one', async (handler) => {
+    expect((await built(handler)).inputs.filter((f) => /node_modules\/@aws-sdk\/(credential-provider-(?!env\/)|nested-clients\/)/.test(f))).toEqual([]);
+  }, 60_000);
+
   it('builds every function with the validated policy, defaults applied', () => {
     const define = escalatorBundling(policy).define['process.env.ESCALATOR_POLICY_JSON'];
     expect(JSON.parse(JSON.parse(define) as string)).toEqual(parsePolicy(JSON.parse(readFileSync(join(ROOT, 'policies/default.json'), 'utf8'))));
@@ -161,5 +168,43 @@ describe('the inbound function\'s bundle', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }, 60_000);
+});
+
+// What the aliased chain does where the function runs: a client in a deployed bundle takes Lambda's credentials from
+// the environment, and nothing else, even where a shared credentials file would have served the SDK's default chain.
+describe('credentials in a deployed bundle', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'escalator-credentials-'));
+  const home = join(dir, 'home');
+  mkdirSync(join(home, '.aws'), { recursive: true });
+  writeFileSync(join(home, '.aws', 'credentials'), '[default]\naws_access_key_id = AKIDFROMFILE\naws_secret_access_key = file-secret\n');
+  const probe = `import { ddb } from ${JSON.stringify(join(ROOT, 'functions/commons/clients/dynamodb.ts'))};
+const { accessKeyId, sessionToken } = await ddb().config.credentials();
+console.log(JSON.stringify({ accessKeyId, sessionToken }));`;
+  /** The probe bundled with `options`, run by a fresh node from a folder with no packages, in `env` only. */
+  async function resolve(options: typeof deployedBuildOptions, env: Record<string, string>) {
+    const file = join(dir, `${options.name}.mjs`);
+    await build({ ...options(target, policy, escalatorBundling), stdin: { contents: probe, resolveDir: ROOT, loader: 'ts' }, outfile: file, sourcemap: false });
+    const run = spawnSync(process.execPath, [file], { cwd: dir, encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '', HOME: home, AWS_REGION: 'eu-west-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env } });
+    return { ok: run.status === 0, out: run.stdout.trim(), err: run.stderr };
+  }
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("takes the execution role's credentials from Lambda's environment variables", async () => {
+    const r = await resolve(deployedBuildOptions, { AWS_ACCESS_KEY_ID: 'AKIDLAMBDAROLE', AWS_SECRET_ACCESS_KEY: 'role-secret', AWS_SESSION_TOKEN: 'role-session' });
+    expect(r.err).toBe('');
+    expect(JSON.parse(r.out)).toEqual({ accessKeyId: 'AKIDLAMBDAROLE', sessionToken: 'role-session' });
+  }, 60_000);
+
+  it('looks nowhere else: without them it fails and says so, though a credentials file is there', async () => {
+    const r = await resolve(deployedBuildOptions, {});
+    expect(r.ok).toBe(false);
+    expect(r.err).toContain('Unable to find environment variable credentials');
+  }, 60_000);
+
+  it("the SDK's default chain, as the bare handler bundles it, would have read the file (the check above can fail)", async () => {
+    const r = await resolve(bareHandlerBuildOptions, {});
+    expect(r.err).toBe('');
+    expect(JSON.parse(r.out)).toEqual({ accessKeyId: 'AKIDFROMFILE' });
   }, 60_000);
 });
