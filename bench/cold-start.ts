@@ -359,7 +359,7 @@ function render(rows: Row[], runs: number, target: string, prof: { file: string;
   const markdown = [
     `### Cold start: bundle size and import time per handler`,
     ``,
-    `esbuild with the deployed options (ESM, minified, platform node, target ${target}, createRequire banner, policy inlined by \`define\`, linked source maps, nothing external); ` +
+    `esbuild with the deployed options (ESM, minified, platform node, target ${target}, createRequire banner, policy inlined by \`define\`, linked source maps, nothing external, the SDK's credential chain aliased to Lambda's environment provider; the baseline keeps the chain, as issue 14 defines it); ` +
       `import (never call) in a fresh \`node\` per sample, ${runs} samples round-robin, median; wall time and the process's CPU time over the import (CPU is less sensitive to other load); \`NODE_OPTIONS=--enable-source-maps\` as deployed unless stated. ` +
       `Ratios are against the baseline bundle measured in the same run. Each module is bundled once (NodejsFunction bundles the whole module for each export it deploys).`,
     ``,
