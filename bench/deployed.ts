@@ -85,8 +85,12 @@ const CLIENT_CALLS: Record<string, { client: string; command: string; input: str
   sfn: { name: 'Step Functions', client: 'SFNClient', command: 'StartExecutionCommand', input: "{ stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:baseline' }" },
   ses: { name: 'SES', client: 'SESClient', command: 'SendRawEmailCommand', input: '{ RawMessage: { Data: new Uint8Array(1) } }' },
   'secrets-manager': { name: 'Secrets Manager', client: 'SecretsManagerClient', command: 'GetSecretValueCommand', input: "{ SecretId: 'baseline' }" },
+  // The inbound function held S3's client before it signed its two S3 requests itself: for --cdk-out trees from then.
   s3: { name: 'S3', client: 'S3Client', command: 'GetObjectCommand', input: "{ Bucket: 'baseline', Key: 'baseline' }" },
 };
+
+/** A client package this tree no longer installs cannot make a baseline (an older --cdk-out tree may hold it). */
+const installed = (client: string) => existsSync(join(ROOT, 'node_modules', '@aws-sdk', `client-${client}`, 'package.json'));
 
 /** The bare handler's source with these clients, each created in the handler and sending its one command. */
 function sameClientsSource(clients: readonly string[]): string {
@@ -146,7 +150,11 @@ async function referenceBundles(clientSets: readonly (readonly string[])[]): Pro
     out.push({ label: r.label, kind: r.kind, functions: [], file, bytes: statSync(file).size });
   }
   // The bare handler is the same-clients baseline of a DynamoDB-only function; every other set gets its own.
-  const distinct = [...new Map(clientSets.filter((c) => c.length && c.join() !== 'dynamodb').map((c) => [c.join(), c])).values()];
+  const distinct = [...new Map(clientSets.filter((c) => c.length && c.join() !== 'dynamodb').map((c) => [c.join(), c])).values()].filter((clients) => {
+    const missing = clients.filter((c) => !installed(c));
+    if (missing.length) progress(`deployed: no same-clients baseline for ${clients.join(' + ')}: ${missing.map((c) => `@aws-sdk/client-${c}`).join(', ')} not installed`);
+    return !missing.length;
+  });
   for (const [i, clients] of distinct.entries()) {
     const file = join(outRoot, `clients-${i}`, 'index.mjs');
     await build({ ...options, stdin: { contents: sameClientsSource(clients), resolveDir: BENCH_DIR, sourcefile: 'same-clients-baseline.ts', loader: 'ts' }, outfile: file });

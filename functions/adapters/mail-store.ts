@@ -4,7 +4,7 @@
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { MailStore } from '../app/ports.ts';
-import { GetObjectCommand, PutObjectCommand, s3 } from '../commons/clients/s3.ts';
+import { s3 } from '../commons/clients/s3.ts';
 
 /** The receipt rule's object key prefix for raw messages (lib/inbound.ts); the local SMTP server uses it too. */
 export const RAW_PREFIX = 'raw/';
@@ -12,11 +12,10 @@ export const rawKeyOf = (sesMessageId: string) => `${RAW_PREFIX}${sesMessageId}`
 
 const bucketStore = (bucket: string): MailStore => ({
   async raw(key) {
-    const r = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return Buffer.from(await r.Body!.transformToByteArray());
+    return (await s3().getObject(bucket, key)).body;
   },
   async putAttachment(key, content, type) {
-    await s3().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: content, ContentType: type }));
+    await s3().putObject(bucket, key, content, type);
     return `s3://${bucket}/${key}`;
   },
 });

@@ -1,4 +1,5 @@
-// Tracing: X-Ray subsegments for every AWS SDK call and one per invocation, sent to the X-Ray daemon as Lambda runs it.
+// Tracing: X-Ray subsegments for every AWS call (SDK clients' and the signed S3 requests) and one per invocation, sent
+// to the X-Ray daemon as Lambda runs it.
 //
 // Why not Powertools Tracer: it brings aws-xray-sdk-core (CommonJS, cls-hooked, its own HTTP patching), which
 // bench/deployed.ts measured at 1.38× the bare handler's size and 1.53× its import CPU *on the bare handler alone*
@@ -149,13 +150,18 @@ export function annotate(key: string, value: string | number | boolean): void {
 /** X-Ray's service names for the clients we use (what the service map shows). */
 const SERVICE_NAMES: Record<string, string> = { DynamoDBClient: 'DynamoDB', SFNClient: 'SFN', SESClient: 'SES', SecretsManagerClient: 'SecretsManager' };
 
+interface SdkMetadata {
+  httpStatusCode?: number;
+  requestId?: string;
+  attempts?: number;
+}
 interface SdkOutput {
-  output?: { $metadata?: { httpStatusCode?: number; requestId?: string; attempts?: number } };
+  output?: { $metadata?: SdkMetadata };
 }
 interface SdkError {
   name?: string;
   message?: string;
-  $metadata?: { httpStatusCode?: number; requestId?: string; attempts?: number };
+  $metadata?: SdkMetadata;
   $retryable?: { throttling?: boolean };
 }
 
@@ -166,46 +172,55 @@ interface SdkError {
  */
 export function traced<C extends Instrumentable>(client: C): C {
   const middleware: SdkMiddleware = (next, context) => async (args) => {
-    const parent = parentOf();
-    if (!parent) return next(args);
+    if (!parentOf()) return next(args);
     const service = SERVICE_NAMES[context.clientName ?? ''] ?? (context.clientName ?? 'AWS').replace(/Client$/, '');
     const input = (args as { input?: { TableName?: unknown } }).input;
     const region = typeof client.config.region === 'function' ? await (client.config.region as () => Promise<string>)() : client.config.region;
-    const seg: Subsegment = {
-      id: newId(),
-      name: service,
-      ...parent,
-      start_time: seconds(),
-      type: 'subsegment',
-      namespace: 'aws',
-      aws: {
-        operation: (context.commandName ?? '').replace(/Command$/, ''),
-        region,
-        ...(typeof input?.TableName === 'string' ? { table_name: input.TableName } : {}),
-      },
-    };
-    try {
-      const out = (await next(args)) as SdkOutput;
-      const meta = out.output?.$metadata;
-      seg.aws = { ...seg.aws, request_id: meta?.requestId, retries: Math.max(0, (meta?.attempts ?? 1) - 1) };
-      seg.http = { response: { status: meta?.httpStatusCode ?? 200 } };
-      return out;
-    } catch (e) {
-      const err = e as SdkError;
-      const status = err.$metadata?.httpStatusCode;
-      seg.aws = { ...seg.aws, request_id: err.$metadata?.requestId, retries: Math.max(0, (err.$metadata?.attempts ?? 1) - 1) };
-      if (status) seg.http = { response: { status } };
-      // X-Ray's flags: error = 4xx (the caller's), fault = 5xx or no answer, throttle = 429 / throttling.
-      if (err.$retryable?.throttling || status === 429) seg.throttle = true;
-      if (status && status < 500) seg.error = true;
-      else seg.fault = true;
-      seg.cause = { exceptions: [{ id: newId(), type: err.name ?? 'Error', message: String(err.message ?? ''), remote: true }] };
-      throw e;
-    } finally {
-      seg.end_time = seconds();
-      send(seg);
-    }
+    return tracedCall(
+      service,
+      { operation: (context.commandName ?? '').replace(/Command$/, ''), region, ...(typeof input?.TableName === 'string' ? { table_name: input.TableName } : {}) },
+      () => next(args) as Promise<SdkOutput>,
+      (out) => out.output?.$metadata,
+    );
   };
   client.middlewareStack.add(middleware, { step: 'initialize', name: 'escalatorXRay', priority: 'high' });
   return client;
+}
+
+/**
+ * One AWS call as an `aws` subsegment named after the service, under the invocation's: the SDK clients' calls
+ * (traced above) and the calls made without an SDK client (S3, ./clients/s3.ts). What `call` answers carries the
+ * SDK's $metadata (status, request id, attempts), found by `metadataOf`; it fails with an error carrying it, as SDK
+ * service errors do.
+ */
+export async function tracedCall<T>(
+  service: string,
+  aws: Record<string, unknown>,
+  call: () => Promise<T>,
+  metadataOf: (out: T) => SdkMetadata | undefined = (out) => (out as { $metadata?: SdkMetadata }).$metadata,
+): Promise<T> {
+  const parent = parentOf();
+  if (!parent) return call();
+  const seg: Subsegment = { id: newId(), name: service, ...parent, start_time: seconds(), type: 'subsegment', namespace: 'aws', aws };
+  try {
+    const out = await call();
+    const meta = metadataOf(out);
+    seg.aws = { ...seg.aws, request_id: meta?.requestId, retries: Math.max(0, (meta?.attempts ?? 1) - 1) };
+    seg.http = { response: { status: meta?.httpStatusCode ?? 200 } };
+    return out;
+  } catch (e) {
+    const err = e as SdkError;
+    const status = err.$metadata?.httpStatusCode;
+    seg.aws = { ...seg.aws, request_id: err.$metadata?.requestId, retries: Math.max(0, (err.$metadata?.attempts ?? 1) - 1) };
+    if (status) seg.http = { response: { status } };
+    // X-Ray's flags: error = 4xx (the caller's), fault = 5xx or no answer, throttle = 429 / throttling.
+    if (err.$retryable?.throttling || status === 429) seg.throttle = true;
+    if (status && status < 500) seg.error = true;
+    else seg.fault = true;
+    seg.cause = { exceptions: [{ id: newId(), type: err.name ?? 'Error', message: String(err.message ?? ''), remote: true }] };
+    throw e;
+  } finally {
+    seg.end_time = seconds();
+    send(seg);
+  }
 }
