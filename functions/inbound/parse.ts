@@ -1,7 +1,7 @@
 // Inbound mail: one raw MIME message made into what a person wrote — parsed by postal-mime (charsets, encodings,
-// multipart trees), HTML-only bodies turned into text by html-to-text, quoted history and signatures cut by
-// email-reply-parser, and its attachments listed (too large ones refused, with why). No I/O: the handler fetches the
-// raw message and stores the attachments.
+// multipart trees), HTML-only bodies turned into text by html-text.ts (on htmlparser2's parser), quoted history and
+// signatures cut by email-reply-parser, and its attachments listed (too large ones refused, with why). No I/O: the
+// handler fetches the raw message and stores the attachments.
 //
 // postal-mime rather than mailparser: it decodes charsets with TextDecoder (Node's full ICU has Shift_JIS,
 // ISO-2022-JP, EUC-KR, GB18030, Big5, the windows-125x and ISO-8859 sets) where mailparser carries its own tables
@@ -37,30 +37,14 @@ export interface ParsedMail {
 }
 
 /**
- * Containers mail clients wrap the quoted message in, for HTML-only replies: Gmail, Apple Mail and Thunderbird
- * (blockquote type=cite), Yahoo. Outlook's quoted part has no container (it follows a "From: … Sent: …" block), which
- * email-reply-parser recognises in the text.
- */
-const QUOTE_CONTAINERS = ['div.gmail_quote', 'blockquote.gmail_quote', 'blockquote[type=cite]', 'div.moz-cite-prefix', 'div.yahoo_quoted', 'div#appendonsend'];
-
-/**
- * html-to-text (with htmlparser2 and its entity tables, 117 KB) is loaded on first need: most replies carry a text
- * part and never need it, so the function's cold start does not evaluate it (the bundle holds it all the same; esbuild
- * inlines the import, test/cdk/bundles.test.ts).
+ * The HTML-to-text conversion (htmlparser2 with its entity tables, ~60 KB) is loaded on first need: most replies carry
+ * a text part and never need it, so the function's cold start does not evaluate it (the bundle holds it all the same;
+ * esbuild inlines the import, test/cdk/bundles.test.ts). It leaves out the containers clients wrap the quoted message
+ * in (QUOTE_CONTAINERS there).
  */
 async function htmlText(html: string): Promise<string> {
-  const { convert } = await import('html-to-text');
-  return convert(html, {
-    wordwrap: false,
-    selectors: [
-      ...QUOTE_CONTAINERS.map((selector) => ({ selector, format: 'skip' })),
-      { selector: 'a', options: { ignoreHref: true } },
-      { selector: 'img', format: 'skip' },
-      { selector: 'h1', options: { uppercase: false } },
-      { selector: 'h2', options: { uppercase: false } },
-      { selector: 'h3', options: { uppercase: false } },
-    ],
-  });
+  const { htmlToText } = await import('./html-text.ts');
+  return htmlToText(html);
 }
 
 /** Placeholders clients leave in the text part for inline images: Outlook's [cid:…], Gmail's [image: …]. */
