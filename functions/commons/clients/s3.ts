@@ -1,7 +1,7 @@
 // Secondary adapter plumbing: the two S3 calls the mail store makes (GetObject of a raw message, PutObject of an
 // attachment) as HTTPS requests signed by the SDK's own SigV4 signer, instead of through @aws-sdk/client-s3.
 //
-// Why: the inbound function is the one function that talks to S3, and @aws-sdk/client-s3 is 169 KB of its bundle
+// Why: the inbound function is the one function that talks to S3, and @aws-sdk/client-s3 was 165 KB of its bundle
 // (schemas for every S3 operation, which esbuild cannot tree-shake (aws/aws-sdk-js-v3#7607), the XML protocol,
 // checksums, event streams, S3 Express sessions): half the size budget of a cold start, for two requests (issue 14,
 // BENCHMARKS.md). The signer (@smithy/signature-v4) and its SHA-256 are in the bundle anyway, for the DynamoDB and
