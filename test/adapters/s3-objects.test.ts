@@ -227,5 +227,11 @@ describe('tracing', () => {
     expect(received[1]).toMatchObject({ ...base, aws: { operation: 'GetObject', retries: 1 }, http: { response: { status: 200 } } });
     expect(received[2]).toMatchObject({ ...base, aws: { operation: 'GetObject', key: 'raw/missing' }, http: { response: { status: 404 } }, error: true, cause: { exceptions: [{ type: 'NoSuchKey', remote: true }] } });
     expect(received[2]!.fault).toBeUndefined();
+
+    // Throttled to the last attempt: a fault, flagged as throttled, as X-Ray shows an SDK call S3 slowed down.
+    s3.failNext = 3;
+    await client().getObject('traced-bucket', 'raw/t').catch(() => undefined);
+    await vi.waitFor(() => expect(received).toHaveLength(4));
+    expect(received[3]).toMatchObject({ ...base, aws: { operation: 'GetObject', retries: 2 }, http: { response: { status: 503 } }, fault: true, throttle: true, cause: { exceptions: [{ type: 'SlowDown' }] } });
   });
 });

@@ -39,6 +39,11 @@ export class S3Error extends Error {
     super(message);
     this.name = name;
   }
+
+  /** As the SDK marks it: S3 throttles with 503 SlowDown (X-Ray shows the call as throttled). */
+  get $retryable(): { throttling: boolean } | undefined {
+    return this.name === 'SlowDown' || this.$metadata.httpStatusCode === 429 ? { throttling: true } : undefined;
+  }
 }
 
 export interface S3ObjectsOptions {
