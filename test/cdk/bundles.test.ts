@@ -61,10 +61,13 @@ async function bundled(handler: Handler): Promise<string> {
 }
 
 /** Packages the bundle holds from more than one folder (two versions, or one version installed twice). */
+/** A bundled file's package folder and the package's name: `…node_modules/<name>/…`. */
+const PACKAGE_PATH = /^(.*node_modules\/((?:@[^/]+\/)?[^/]+))\//;
+
 function duplicatePackages(inputs: readonly string[]): Record<string, string[]> {
   const roots = new Map<string, Set<string>>();
   for (const f of inputs) {
-    const m = /^(.*node_modules\/((?:@[^/]+\/)?[^/]+))\//.exec(f);
+    const m = PACKAGE_PATH.exec(f);
     if (m) roots.set(m[2]!, (roots.get(m[2]!) ?? new Set()).add(m[1]!));
   }
   return Object.fromEntries([...roots].filter(([, r]) => r.size > 1).map(([name, r]) => [name, [...r].sort()]));
@@ -181,7 +184,7 @@ describe('the inbound function\'s bundle', () => {
   // What html-to-text brought with it (its DOM building and CSS selector engine) is not read at all.
   it('holds htmlparser2, and no html-to-text, selderee, parseley or deepmerge-ts', async () => {
     const { inputs } = await built({ file: 'functions/inbound/receive.ts', export: 'handler' });
-    const packages = new Set(inputs.flatMap((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(f)?.[1] ?? []));
+    const packages = new Set(inputs.flatMap((f) => PACKAGE_PATH.exec(f)?.[2] ?? []));
     expect(packages.has('htmlparser2')).toBe(true);
     expect([...packages].filter((p) => /^(html-to-text|selderee|@selderee\/.*|parseley|deepmerge-ts)$/.test(p))).toEqual([]);
   }, 60_000);
